@@ -1,0 +1,53 @@
+-- Raw layer: what was received, as received, one row per accepted delivery or data row.
+-- Every file is accounted for in raw.load_audit: rows_in = rows_loaded + rows_duplicate + rows_quarantined.
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS marts;
+CREATE SEQUENCE IF NOT EXISTS raw.load_id_seq START 1;
+
+-- One row per attempt to load one landing file.
+CREATE TABLE IF NOT EXISTS raw.load_audit (
+    load_id          BIGINT PRIMARY KEY,
+    source           VARCHAR NOT NULL,
+    file_path        VARCHAR NOT NULL,
+    file_sha256      VARCHAR NOT NULL,
+    file_bytes       BIGINT NOT NULL,
+    loaded_at        TIMESTAMPTZ NOT NULL,
+    status           VARCHAR NOT NULL,   -- loaded | unreadable | replaced (a newer version of the file was loaded)
+    rows_in          BIGINT NOT NULL,
+    rows_loaded      BIGINT NOT NULL,
+    rows_duplicate   BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    message          VARCHAR
+);
+
+-- One row per line, element or data row that could not be accepted, with the original text.
+CREATE TABLE IF NOT EXISTS raw.quarantine (
+    load_id       BIGINT NOT NULL,
+    source        VARCHAR NOT NULL,
+    file_path     VARCHAR NOT NULL,
+    line_no       BIGINT,
+    reason        VARCHAR NOT NULL,
+    detail        VARCHAR,
+    original_text VARCHAR
+);
+
+-- One row per delivery whose content was already received (Meta delivers at least once).
+CREATE TABLE IF NOT EXISTS raw.duplicates (
+    load_id      BIGINT NOT NULL,
+    source       VARCHAR NOT NULL,
+    line_no      BIGINT NOT NULL,
+    content_md5  UHUGEINT NOT NULL,
+    received_at  TIMESTAMPTZ
+);
+
+-- One row per distinct webhook delivery body (Cloud API envelope or On-Premises API body).
+CREATE TABLE IF NOT EXISTS raw.webhook_deliveries (
+    load_id          BIGINT NOT NULL,
+    line_no          BIGINT NOT NULL,
+    content_md5      UHUGEINT NOT NULL,
+    payload_format   VARCHAR NOT NULL,  -- cloud | onprem
+    received_at      TIMESTAMPTZ,       -- from capture records; NULL for bare bodies
+    signature_status VARCHAR NOT NULL,  -- valid | invalid | unsigned (no header) | unverified (no app secret configured)
+    body             VARCHAR NOT NULL
+);

@@ -1,0 +1,34 @@
+-- One row per non-blank line of the file being loaded: the delivery body, its format
+-- (cloud | onprem | NULL when it cannot be accepted), content hash, duplicate flag and signature check.
+CREATE OR REPLACE TEMP TABLE _deliveries AS
+WITH joined AS (
+    SELECT c.line_no, c.is_capture, c.received_at, c.signature, c.head_failed, c.object,
+           coalesce(c.capture_body, l.line) AS body
+    FROM _classified c POSITIONAL JOIN _lines l
+    WHERE NOT c.is_blank
+), judged AS (
+    SELECT *,
+           CASE WHEN is_capture THEN try(json_transform(body, '{"object":"VARCHAR"}')).object ELSE object END AS body_object,
+           CASE WHEN is_capture THEN json_valid(body) ELSE NOT head_failed OR json_valid(body) END AS is_json,
+           md5_number(body) AS content_md5
+    FROM joined
+)
+SELECT line_no, body, received_at, content_md5,
+       NOT is_json AS invalid_json,
+       -- Meta delivers at least once: a body seen before (in this file or any loaded one) is a duplicate.
+       row_number() OVER (PARTITION BY content_md5 ORDER BY line_no) > 1
+           OR content_md5 IN (SELECT content_md5 FROM raw.webhook_deliveries) AS is_duplicate,
+       CASE
+           WHEN NOT is_json THEN NULL
+           WHEN body_object = 'whatsapp_business_account' THEN 'cloud'
+           WHEN body_object IS NULL AND json_type(body) = 'OBJECT'
+                AND (json_exists(body, '$.messages') OR json_exists(body, '$.statuses')
+                     OR json_exists(body, '$.contacts') OR json_exists(body, '$.errors')) THEN 'onprem'
+       END AS payload_format,
+       CASE
+           WHEN NOT is_capture OR signature IS NULL THEN 'unsigned'
+           WHEN $ipad IS NULL THEN 'unverified'
+           WHEN lower(signature) = 'sha256=' || sha256($opad::BLOB || unhex(sha256($ipad::BLOB || encode(body)))) THEN 'valid'
+           ELSE 'invalid'
+       END AS signature_status
+FROM judged;

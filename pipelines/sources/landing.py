@@ -1,0 +1,87 @@
+"""Finding landing files and deciding, by content hash, which of them still need loading."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+WEBHOOK_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path          # absolute
+    rel_path: str       # relative to the landing folder; what the audit and quarantine name
+    sha256: str
+    size: int
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_files(landing: Path, folder: str, suffixes: tuple[str, ...], prefix: str = "") -> list[LandingFile]:
+    root = landing / folder
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.rglob("*")):
+        name = path.name.lower()
+        if path.is_file() and name.startswith(prefix) and name.endswith(suffixes) and not name.startswith("."):
+            found.append(LandingFile(path, path.relative_to(landing).as_posix(), file_sha256(path), path.stat().st_size))
+    return found
+
+
+def files_to_load(conn: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile]) -> tuple[list[LandingFile], list[LandingFile]]:
+    """Split into (new or changed files, files skipped because that content was already loaded)."""
+    loaded = {
+        row[0]
+        for row in conn.execute(
+            "SELECT file_sha256 FROM raw.load_audit WHERE source = ? AND status <> 'replaced'", [source]
+        ).fetchall()
+    }
+    todo = [f for f in files if f.sha256 not in loaded]
+    return todo, [f for f in files if f.sha256 in loaded]
+
+
+def retire_previous_version(conn: duckdb.DuckDBPyConnection, source: str, rel_path: str, tables: list[str]) -> int:
+    """A changed file replaces its earlier version: drop the rows that version loaded."""
+    old = [r[0] for r in conn.execute(
+        "SELECT load_id FROM raw.load_audit WHERE source = ? AND file_path = ? AND status <> 'replaced'",
+        [source, rel_path],
+    ).fetchall()]
+    if not old:
+        return 0
+    for table in tables + ["raw.quarantine", "raw.duplicates"]:
+        conn.execute(f"DELETE FROM {table} WHERE load_id IN (SELECT unnest(?))", [old])
+    conn.execute("UPDATE raw.load_audit SET status = 'replaced' WHERE load_id IN (SELECT unnest(?))", [old])
+    return len(old)
+
+
+def next_load_id(conn: duckdb.DuckDBPyConnection) -> int:
+    return conn.execute("SELECT nextval('raw.load_id_seq')").fetchone()[0]
+
+
+def record_load(conn, load_id: int, source: str, f: LandingFile, status: str, counts: dict, message: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
+        [load_id, source, f.rel_path, f.sha256, f.size, status, counts["rows_in"], counts["rows_loaded"],
+         counts["rows_duplicate"], counts["rows_quarantined"], message],
+    )
+
+
+def load_counts(conn: duckdb.DuckDBPyConnection, load_id: int, rows_in_sql: str, loaded_table: str = "raw.webhook_deliveries") -> dict:
+    """Rows in (counted from the file) and where each went (counted from the tables it went to)."""
+    rows_in, loaded, duplicate, quarantined = conn.execute(f"""
+        SELECT ({rows_in_sql}),
+               (SELECT count(*) FROM {loaded_table} WHERE load_id = $1),
+               (SELECT count(*) FROM raw.duplicates WHERE load_id = $1),
+               (SELECT count(*) FROM raw.quarantine WHERE load_id = $1 AND line_no IS NOT NULL)
+    """, [load_id]).fetchone()
+    return {"rows_in": rows_in, "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_quarantined": quarantined}

@@ -1,0 +1,203 @@
+"""Loading the business's own CSV/Parquet exports into typed raw tables, row by row accounted for.
+
+Each source names its required and optional columns and their types. A file missing a required
+column is rejected whole (one quarantine row saying which columns); a row whose value cannot be
+typed is quarantined with the column and value; a row identical to one already loaded is a duplicate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from pipelines.sources.landing import (
+    LandingFile, files_to_load, find_files, load_counts, next_load_id, record_load, retire_previous_version,
+)
+from pipelines.warehouse import transaction
+
+# How each declared type is parsed from text; NULL means "could not be read".
+PARSERS = {
+    "VARCHAR": "nullif(trim({c}), '')",
+    "TIMESTAMPTZ": (
+        "CASE WHEN regexp_full_match(trim({c}), '[0-9]{{9,11}}(\\.[0-9]+)?') THEN to_timestamp(trim({c})::DOUBLE) "
+        "ELSE try_cast(trim({c}) AS TIMESTAMPTZ) END"
+    ),
+    "DATE": "try_cast(trim({c}) AS DATE)",
+    "DECIMAL": "try_cast(trim({c}) AS DECIMAL(18, 6))",
+    "BIGINT": "try_cast(trim({c}) AS BIGINT)",
+}
+
+
+@dataclass(frozen=True)
+class TabularSource:
+    name: str                      # raw table name and audit source
+    folder: str                    # under the landing folder
+    required: dict[str, str]       # column -> type
+    optional: dict[str, str]
+    prefix: str = ""               # file-name prefix within a shared folder
+    suffixes: tuple[str, ...] = (".csv", ".csv.gz", ".parquet")
+
+    @property
+    def table(self) -> str:
+        return f"raw.{self.name}"
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {**self.required, **self.optional}
+
+
+SOURCES = [
+    TabularSource(
+        "message_logs", "message_logs",
+        required={"message_id": "VARCHAR", "sent_at": "TIMESTAMPTZ", "waba_id": "VARCHAR",
+                  "phone_number_id": "VARCHAR", "recipient_id": "VARCHAR", "message_type": "VARCHAR"},
+        optional={"template_name": "VARCHAR", "template_language": "VARCHAR", "template_category": "VARCHAR",
+                  "campaign": "VARCHAR", "agent": "VARCHAR"},
+    ),
+    TabularSource(
+        "phone_number_snapshots", "business_manager", prefix="phone_numbers", suffixes=(".csv",),
+        required={"snapshot_at": "TIMESTAMPTZ", "waba_id": "VARCHAR", "phone_number_id": "VARCHAR",
+                  "display_phone_number": "VARCHAR", "quality_rating": "VARCHAR", "messaging_limit": "VARCHAR",
+                  "status": "VARCHAR"},
+        optional={},
+    ),
+    TabularSource(
+        "template_snapshots", "business_manager", prefix="templates", suffixes=(".csv",),
+        required={"snapshot_at": "TIMESTAMPTZ", "waba_id": "VARCHAR", "template_id": "VARCHAR", "name": "VARCHAR",
+                  "language": "VARCHAR", "category": "VARCHAR", "status": "VARCHAR", "quality_score": "VARCHAR"},
+        optional={},
+    ),
+    TabularSource(
+        "accounts", "business_manager", prefix="accounts", suffixes=(".csv",),
+        required={"waba_id": "VARCHAR"},
+        optional={"business_portfolio_id": "VARCHAR", "timezone": "VARCHAR", "currency": "VARCHAR"},
+    ),
+    TabularSource(
+        "optin_events", "optins",
+        required={"customer_id": "VARCHAR", "event": "VARCHAR", "event_at": "TIMESTAMPTZ", "source": "VARCHAR",
+                  "scope": "VARCHAR", "evidence_ref": "VARCHAR"},
+        optional={"waba_id": "VARCHAR"},
+    ),
+    TabularSource(
+        "rate_cards", "rate_cards",
+        required={"effective_from": "DATE", "market": "VARCHAR", "category": "VARCHAR", "currency": "VARCHAR",
+                  "rate": "DECIMAL"},
+        optional={"volume_from": "BIGINT", "volume_to": "BIGINT"},
+    ),
+]
+SOURCES_BY_NAME = {s.name: s for s in SOURCES}
+PROBLEM_NAMES = {"TIMESTAMPTZ": "bad_timestamp", "DATE": "bad_date", "DECIMAL": "bad_number", "BIGINT": "bad_integer"}
+# Values that must be present for a row to mean anything.
+NOT_NULL = {"message_id", "sent_at", "snapshot_at", "waba_id", "customer_id", "event_at", "effective_from", "rate",
+            "phone_number_id", "template_id", "market", "category"}
+
+
+def ensure_table(conn: duckdb.DuckDBPyConnection, source: TabularSource) -> None:
+    cols = ", ".join(f"{c} {'DECIMAL(18, 6)' if t == 'DECIMAL' else t}" for c, t in source.columns.items())
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {source.table} (load_id BIGINT NOT NULL, line_no BIGINT NOT NULL, "
+                 f"content_md5 UHUGEINT NOT NULL, {cols})")
+
+
+def _reader(path: Path) -> str:
+    quoted = str(path).replace("'", "''")
+    if path.name.lower().endswith(".parquet"):
+        return f"read_parquet('{quoted}')"
+    return f"read_csv('{quoted}', all_varchar=true, header=true, auto_detect=true, strict_mode=false)"
+
+
+def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: TabularSource,
+                 progress: Callable[[str], None] = lambda _: None) -> dict:
+    ensure_table(conn, source)
+    files = [f for f in find_files(landing, source.folder, source.suffixes, prefix=source.prefix)]
+    todo, skipped = files_to_load(conn, source.name, files)
+    totals = {"files": len(files), "files_loaded": 0, "files_skipped": len(skipped),
+              "rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0, "load_ids": []}
+    for f in todo:
+        counts = load_tabular_file(conn, source, f)
+        progress(f"{source.name} {f.rel_path}: {counts['rows_loaded']} loaded, {counts['rows_duplicate']} duplicate, "
+                 f"{counts['rows_quarantined']} quarantined")
+        totals["files_loaded"] += 1
+        totals["load_ids"].append(counts["load_id"])
+        for key in ("rows_in", "rows_loaded", "rows_duplicate", "rows_quarantined"):
+            totals[key] += counts[key]
+    return totals
+
+
+def _read_file(conn, source: TabularSource, f: LandingFile) -> str | None:
+    """Fill temp table `_rows` with the file's rows as text; return why the file is unreadable, if it is."""
+    if f.size == 0:
+        return "the file is empty (expected a header row)"
+    try:
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT * FROM {_reader(f.path)}")
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        return f"cannot be read as {'Parquet' if f.rel_path.endswith('.parquet') else 'CSV'}: {first}"
+    present = {r[0].strip().lower() for r in conn.execute("DESCRIBE _rows").fetchall()}
+    missing = [c for c in source.required if c not in present]
+    if missing:
+        return (f"missing required column(s) {', '.join(missing)}; expected "
+                f"{', '.join(source.required)} (optional: {', '.join(source.optional) or 'none'})")
+    return None
+
+
+def load_tabular_file(conn: duckdb.DuckDBPyConnection, source: TabularSource, f: LandingFile) -> dict:
+    problem = _read_file(conn, source, f)
+    with transaction(conn):
+        retire_previous_version(conn, source.name, f.rel_path, [source.table])
+        load_id = next_load_id(conn)
+        if problem:
+            conn.execute("INSERT INTO raw.quarantine VALUES (?, ?, ?, NULL, 'unreadable_file', ?, ?)",
+                         [load_id, source.name, f.rel_path, problem, _head_text(f.path)])
+            counts = {"rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0}
+            record_load(conn, load_id, source.name, f, "unreadable", counts, problem)
+            return {**counts, "load_id": load_id}
+        _load_rows(conn, source, f, load_id)
+        counts = load_counts(conn, load_id, "SELECT count(*) FROM _rows", loaded_table=source.table)
+        record_load(conn, load_id, source.name, f, "loaded", counts)
+        conn.execute("DROP TABLE IF EXISTS _rows")
+    return {**counts, "load_id": load_id}
+
+
+def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> None:
+    present = {r[0].strip().lower(): r[0] for r in conn.execute("DESCRIBE _rows").fetchall()}
+    text = {c: (f'CAST("{present[c]}" AS VARCHAR)' if c in present else "NULL") for c in source.columns}
+    parsed = ", ".join(f"{PARSERS[t].format(c=text[c])} AS {c}" for c, t in source.columns.items())
+    raw_cols = ", ".join(f"{text[c]} AS _raw_{c}" for c in source.columns)
+    original = " || ',' || ".join(f"coalesce({text[c]}, '')" for c in source.columns)
+    # A value that was given but could not be typed, or a required value that is absent.
+    problems = []
+    for c, t in source.columns.items():
+        if t != "VARCHAR":
+            problems.append(f"WHEN _raw_{c} IS NOT NULL AND trim(_raw_{c}) <> '' AND {c} IS NULL "
+                            f"THEN '{PROBLEM_NAMES[t]}: {c}=' || _raw_{c}")
+        if c in NOT_NULL and c in source.required:
+            problems.append(f"WHEN {c} IS NULL THEN 'missing_value: {c}'")
+    problem_case = f"CASE {' '.join(problems)} END" if problems else "NULL"
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _typed AS
+        SELECT *, {problem_case} AS problem
+        FROM (SELECT row_number() OVER () + 1 AS line_no, md5_number({original}) AS content_md5,
+                     {original} AS original_text, {parsed}, {raw_cols} FROM _rows)
+    """)
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _judged AS
+        SELECT *, problem IS NULL AND (
+                   row_number() OVER (PARTITION BY content_md5, problem IS NULL ORDER BY line_no) > 1
+                   OR content_md5 IN (SELECT content_md5 FROM {source.table})) AS is_duplicate
+        FROM _typed
+    """)
+    cols = ", ".join(source.columns)
+    conn.execute(f"INSERT INTO {source.table} SELECT $1, line_no, content_md5, {cols} FROM _judged "
+                 "WHERE problem IS NULL AND NOT is_duplicate ORDER BY line_no", [load_id])
+    conn.execute("INSERT INTO raw.duplicates SELECT $1, $2, line_no, content_md5, NULL FROM _judged WHERE is_duplicate",
+                 [load_id, source.name])
+    conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, split_part(problem, ':', 1), problem, original_text
+                    FROM _judged WHERE problem IS NOT NULL""", [load_id, source.name, f.rel_path])
+    conn.execute("DROP TABLE IF EXISTS _typed; DROP TABLE IF EXISTS _judged")
+
+
+def _head_text(path: Path, limit: int = 65536) -> str:
+    with open(path, "rb") as handle:
+        return handle.read(limit).decode("utf-8", errors="replace")
