@@ -41,7 +41,11 @@ def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    from pipelines.sources.tabular import SOURCES, ensure_table  # the tabular specs define their tables
+
     conn.execute((MODELS_DIR / "raw" / "tables.sql").read_text())
+    for source in SOURCES:
+        ensure_table(conn, source)
 
 
 @contextmanager

@@ -1,0 +1,77 @@
+"""Deterministic sample world: a landing folder of WhatsApp Business Platform data plus its ground truth."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Callable
+
+import orjson
+
+from pipelines.sample import business, model
+from pipelines.sample.archive import Archive
+from pipelines.sample.traffic import Traffic
+from pipelines.sample.truth import MessageTruth, Truth
+from pipelines.sample.world import build_world
+
+__all__ = ["generate_world"]
+
+
+def generate_world(
+    out: Path,
+    *,
+    seed: int = 7,
+    customers: int = 2000,
+    start: date = date(2025, 6, 1),
+    end: date = date(2026, 11, 30),
+    envelopes: int | None = None,
+    app_secret: str = "sample-app-secret",
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Write the landing folder under `out` and return the ground truth (also saved as out/ground_truth.json).
+
+    `envelopes`, when given, overrides `customers` so the world holds roughly that many webhook envelopes.
+    """
+    if end < start:
+        raise ValueError("end must not be before start")
+    out = Path(out)
+    # stale files from an earlier run would break byte-identical reruns
+    for sub in ("webhooks", "message_logs", "business_manager", "optins", "rate_cards", ".ground_truth_chunks"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    if envelopes is not None:
+        customers = model.customers_for_envelopes(envelopes, start, end)
+
+    world = build_world(seed, customers, start, end)
+    truth = Truth()
+    messages = MessageTruth(out)
+    archive = Archive(out, seed, start, end, app_secret, truth)
+    log = business.MessageLog(out, world, seed, truth)
+    traffic = Traffic(world, seed, truth, messages, archive, log)
+    business.write_accounts(out, world, truth)
+
+    day = start
+    while day <= end:
+        if day.day == 1 or day == start:
+            if progress:
+                progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
+            business.write_snapshots(out, world, day, truth)
+        log.start_day(day)
+        traffic.run_day(day)
+        archive.write_day(day)
+        messages.flush_if_large()
+        day += timedelta(days=1)
+
+    archive.close()
+    log.close()
+    messages.close()
+    business.write_optins(out, world, seed, truth)
+    business.write_rate_card(out, truth)
+
+    header = {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "app_secret": app_secret, "customers": customers}
+    result = truth.as_dict(header, sum(1 for c in world.customers if c.bsuid_only))
+    (out / "ground_truth.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    if progress:
+        progress(f"done: {truth.envelopes:,} envelopes, {customers:,} customers")
+    return result

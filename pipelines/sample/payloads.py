@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import orjson
 
@@ -284,6 +284,3 @@ def user_preferences_value(phone: PhoneNumber, c: Customer, value: str, ts: int)
                  "category": "marketing_messages", "value": value, "timestamp": ts})
     return {"messaging_product": "whatsapp", "metadata": metadata(phone), "contacts": [contact(c, ts)], "user_preferences": [pref]}
 
-
-def day_iso(day: date) -> str:
-    return day.isoformat()

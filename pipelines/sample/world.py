@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from pipelines.sample.rng import FastRandom
 from pipelines.sample import model
 
 
@@ -54,7 +55,7 @@ class Customer:
     __slots__ = (
         "idx", "market", "iso2", "wa_id", "user_id", "name", "phone", "active_from",
         "bsuid_only", "last_inbound", "fep_until", "stopped", "last_template_id",
-        "last_out_id", "first_template_ts", "optin_plan", "wa_history", "optin_scope",
+        "last_out_id", "first_template_ts", "optin_plan", "wa_history", "optin_scope", "fep_conv",
     )
 
     def __init__(self, idx, market, iso2, wa_id, user_id, name, phone, active_from, bsuid_only, optin_plan, optin_scope):
@@ -69,6 +70,7 @@ class Customer:
         self.bsuid_only = bsuid_only
         self.last_inbound = -10**12
         self.fep_until = -10**12
+        self.fep_conv = ""
         self.stopped = False
         self.last_template_id = None
         self.last_out_id = None
@@ -192,7 +194,7 @@ def _optin_plan(r: random.Random) -> tuple[str, str]:
 
 
 def build_world(seed: int, customers: int, start: date, end: date) -> World:
-    r = random.Random(f"world:{seed}")
+    r = FastRandom(f"world:{seed}")
     wabas = list(WABAS)
     phones = [PhoneNumber(pid, wabas[w], digits, fmt, onprem) for w, pid, digits, fmt, onprem in PHONES]
     templates: list[Template] = []

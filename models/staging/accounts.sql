@@ -1,0 +1,18 @@
+-- staging.accounts: one row per WABA seen anywhere, with its business portfolio, timezone and currency.
+-- A WABA absent from accounts.csv is its own portfolio, in UTC.
+-- materialize: table
+WITH listed AS (
+    SELECT waba_id, business_portfolio_id, timezone, currency
+    FROM raw.accounts
+    QUALIFY row_number() OVER (PARTITION BY waba_id ORDER BY load_id DESC, line_no DESC) = 1
+), seen AS (
+    SELECT DISTINCT waba_id FROM staging.message_statuses WHERE waba_id IS NOT NULL
+    UNION SELECT DISTINCT waba_id FROM staging.inbound_messages WHERE waba_id IS NOT NULL
+    UNION SELECT DISTINCT waba_id FROM raw.message_logs
+    UNION SELECT waba_id FROM listed
+)
+SELECT s.waba_id, coalesce(l.business_portfolio_id, s.waba_id) AS business_portfolio_id,
+       coalesce(l.timezone, 'UTC') AS timezone, coalesce(l.currency, 'USD') AS currency,
+       l.waba_id IS NOT NULL AS listed_in_accounts_csv
+FROM seen s LEFT JOIN listed l USING (waba_id)
+ORDER BY waba_id

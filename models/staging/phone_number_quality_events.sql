@@ -1,0 +1,11 @@
+-- staging.phone_number_quality_events: one row per phone-number quality or messaging-limit event,
+-- tier values kept exactly as Meta spelled them (TIER_1K, TIER_2K, 2000, UNLIMITED, ...).
+-- key: waba_id, display_phone_number, event, event_at
+-- order: event_at
+SELECT waba_id, value ->> '$.display_phone_number' AS display_phone_number,
+       value ->> '$.event' AS event,
+       json_extract_string(value, '$.current_limit') AS current_limit,
+       json_extract_string(value, '$.old_limit') AS old_limit,
+       json_extract_string(value, '$.max_daily_conversations_per_business') AS max_daily_conversations_per_business,
+       coalesce(entry_time, received_at) AS event_at, received_at, load_id AS _load_id, line_no AS _line_no
+FROM _webhook_changes WHERE field = 'phone_number_quality_update'

@@ -1,0 +1,16 @@
+-- staging.template_status_events: one row per template status change Meta announced
+-- (APPROVED, PAUSED, DISABLED, ...), with the pause kind from other_info.
+-- key: template_id, event, event_at
+-- order: event_at
+SELECT waba_id, json_extract_string(value, '$.message_template_id') AS template_id,
+       value ->> '$.message_template_name' AS template_name,
+       replace(value ->> '$.message_template_language', '-', '_') AS template_language,
+       value ->> '$.event' AS event, value ->> '$.reason' AS reason,
+       value ->> '$.message_template_category' AS category,
+       value ->> '$.other_info.title' AS other_info_title,
+       value ->> '$.other_info.description' AS other_info_description,
+       value ->> '$.disable_info.disable_date' AS disable_date,
+       value ->> '$.rejection_info.reason' AS rejection_reason,
+       coalesce(entry_time, received_at) AS event_at, value AS payload,
+       received_at, load_id AS _load_id, line_no AS _line_no
+FROM _webhook_changes WHERE field = 'message_template_status_update'

@@ -1,0 +1,17 @@
+"""The one Dagster code location: everything under pipelines/defs, plus the main job."""
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.progress import progress_logger
+
+MAIN_JOB = "waba_main"
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    main_job = dg.define_asset_job(MAIN_JOB, selection=dg.AssetSelection.all(),
+                                   description="Load every landing source, build staging, publish the warehouse.",
+                                   executor_def=dg.in_process_executor)
+    return dg.Definitions.merge(loaded, dg.Definitions(jobs=[main_job], loggers={"progress": progress_logger}))

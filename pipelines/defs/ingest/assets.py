@@ -1,0 +1,55 @@
+"""Raw layer assets: one per landing source, each loading new or changed files as received."""
+
+import dagster as dg
+
+from pipelines.defs.resources import WarehouseResource
+from pipelines.sources.tabular import SOURCES_BY_NAME, load_tabular
+from pipelines.sources.webhooks import load_webhooks
+
+GROUP = "ingest"
+
+
+def _metadata(totals: dict) -> dict:
+    return {k: dg.MetadataValue.int(v) for k, v in totals.items() if isinstance(v, int)}
+
+
+@dg.asset(
+    key=["raw", "webhook_deliveries"], group_name=GROUP, kinds={"duckdb"},
+    description="One row per distinct webhook delivery from landing/webhooks (Cloud API envelopes, On-Premises "
+                "bodies, capture records with their signature check). Redeliveries go to raw.duplicates, "
+                "unreadable lines to raw.quarantine.",
+)
+def raw_webhook_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        totals = load_webhooks(conn, warehouse.landing, progress=context.log.info)
+    return dg.MaterializeResult(metadata=_metadata(totals))
+
+
+def _tabular_asset(name: str, description: str) -> dg.AssetsDefinition:
+    source = SOURCES_BY_NAME[name]
+
+    @dg.asset(key=["raw", name], group_name=GROUP, kinds={"duckdb"}, description=description)
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as conn:
+            totals = load_tabular(conn, warehouse.landing, source, progress=context.log.info)
+        return dg.MaterializeResult(metadata=_metadata(totals))
+
+    return _asset
+
+
+raw_message_logs = _tabular_asset(
+    "message_logs", "One row per send-log row from landing/message_logs (CSV or Parquet): template, campaign, agent.")
+raw_phone_number_snapshots = _tabular_asset(
+    "phone_number_snapshots", "One row per phone number per Business Manager export (landing/business_manager/phone_numbers*.csv).")
+raw_template_snapshots = _tabular_asset(
+    "template_snapshots", "One row per template per Business Manager export (landing/business_manager/templates*.csv).")
+raw_accounts = _tabular_asset(
+    "accounts", "One row per WABA from landing/business_manager/accounts.csv: portfolio, timezone, currency.")
+raw_optin_events = _tabular_asset(
+    "optin_events", "One row per consent event from landing/optins/*.csv.")
+raw_rate_cards = _tabular_asset(
+    "rate_cards", "One row per rate from landing/rate_cards/*.csv (replaces the bundled card when present).")
+
+def raw_assets() -> list[dg.AssetsDefinition]:
+    return [raw_webhook_deliveries, raw_message_logs, raw_phone_number_snapshots, raw_template_snapshots,
+            raw_accounts, raw_optin_events, raw_rate_cards]

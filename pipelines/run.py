@@ -1,0 +1,94 @@
+"""Running the main Dagster job in-process for one landing folder, and summarising what it did."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.errors import UserError
+from pipelines.warehouse import connect, ensure_raw_schema, published_path
+
+
+@dataclass
+class RunSummary:
+    warehouse: Path
+    reports: Path
+    seconds: float
+    files: dict = field(default_factory=dict)          # source -> (files loaded, rows in, loaded, duplicates, quarantined)
+    skipped_files: int = 0
+    staging_rows: dict = field(default_factory=dict)
+    unreadable_files: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [f"done in {self.seconds:.1f}s"]
+        lines.append(f"  {'source':24} {'files':>6} {'rows in':>10} {'loaded':>10} {'duplicate':>10} {'quarantined':>11}")
+        for source, (files, rows_in, loaded, dup, bad) in sorted(self.files.items()):
+            lines.append(f"  {source:24} {files:>6} {rows_in:>10} {loaded:>10} {dup:>10} {bad:>11}")
+        if self.skipped_files:
+            lines.append(f"  {self.skipped_files} file(s) skipped: already loaded with the same content")
+        busiest = sorted(self.staging_rows.items(), key=lambda kv: -kv[1])[:6]
+        lines.append("  staging rows: " + ", ".join(f"{name} {rows}" for name, rows in busiest))
+        lines.append(f"warehouse: {self.warehouse}")
+        lines.append(f"published (open this one while the pipeline runs): {published_path(self.warehouse)}")
+        lines.append(f"reports:   {self.reports}")
+        return "\n".join(lines)
+
+
+def check_writable(warehouse: Path) -> int:
+    """Fail early, with one line, when another process holds the warehouse; return the last load id."""
+    conn = connect(warehouse)
+    try:
+        ensure_raw_schema(conn)
+        return conn.execute("SELECT coalesce(max(load_id), 0) FROM raw.load_audit").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = True) -> RunSummary:
+    import dagster as dg
+
+    from pipelines.definitions import MAIN_JOB, defs
+
+    started = time.monotonic()
+    last_load = check_writable(warehouse)
+    run_config = {
+        "resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_path": str(landing),
+                                               "reports_path": str(reports)}}},
+        "loggers": {"progress": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
+    }
+    result = defs().resolve_job_def(MAIN_JOB).execute_in_process(
+        run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    if not result.success:
+        raise UserError(_failure_text(result))
+    return _summarise(warehouse, reports, last_load, time.monotonic() - started)
+
+
+def _failure_text(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            cause = error.cause or error
+            while cause.cause is not None:
+                cause = cause.cause
+            return f"step {event.step_key} failed: {cause.message.strip().splitlines()[-1]}"
+    return "the pipeline run failed"
+
+
+def _summarise(warehouse: Path, reports: Path, last_load: int, seconds: float) -> RunSummary:
+    conn = connect(warehouse, read_only=True)
+    try:
+        summary = RunSummary(warehouse, reports, seconds)
+        for source, files, rows_in, loaded, dup, bad in conn.execute("""
+            SELECT source, count(*), sum(rows_in), sum(rows_loaded), sum(rows_duplicate), sum(rows_quarantined)
+            FROM raw.load_audit WHERE load_id > ? GROUP BY source
+        """, [last_load]).fetchall():
+            summary.files[source] = (files, int(rows_in), int(loaded), int(dup), int(bad))
+        summary.unreadable_files = [f"{path}: {message}" for path, message in conn.execute(
+            "SELECT file_path, message FROM raw.load_audit WHERE load_id > ? AND status = 'unreadable' ORDER BY file_path",
+            [last_load]).fetchall()]
+        summary.staging_rows = dict(conn.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name <> 'staged_loads'"
+        ).fetchall())
+        return summary
+    finally:
+        conn.close()

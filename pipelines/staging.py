@@ -1,0 +1,153 @@
+"""Building the staging layer from raw: typed, deduplicated, in event-time order.
+
+Webhook models are incremental: each run parses only the deliveries of loads not yet staged, and
+inserts rows whose key is not already present. A replaced landing file (its rows may have changed)
+triggers a full rebuild instead. The business's own exports are small and are rebuilt every run.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from pipelines.warehouse import MODELS_DIR, transaction
+
+STAGING_DIR = MODELS_DIR / "staging"
+# Parsing steps that feed the incremental models, in order.
+PARSE_STEPS = ["webhook_changes", "message_values"]
+INCREMENTAL_MODELS = [
+    "message_statuses", "inbound_messages", "webhook_contacts", "webhook_errors", "user_preferences",
+    "template_status_events", "template_quality_events", "template_category_events",
+    "phone_number_quality_events", "business_capability_events", "account_update_events", "other_webhook_events",
+]
+TABLE_MODELS = [
+    "identity_changes", "customer_identities", "unknown_field_events", "message_log", "phone_number_snapshots",
+    "template_snapshots", "accounts", "optin_events", "rate_cards", "unknown_values",
+]
+# Deliveries parsed per batch: bounds memory on a 10M-envelope first load.
+BATCH_ROWS = 400_000
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    sql: str
+    key: tuple[str, ...]
+    order: str | None
+    description: str
+
+    @property
+    def table(self) -> str:
+        return f"staging.{self.name}"
+
+
+def load_model(name: str) -> Model:
+    text = (STAGING_DIR / f"{name}.sql").read_text()
+    header = re.findall(r"^-- ?(.*)$", text, flags=re.M)
+    key = next((h.split(":", 1)[1] for h in header if h.startswith("key:")), "")
+    order = next((h.split(":", 1)[1].strip() for h in header if h.startswith("order:")), None)
+    description = " ".join(h for h in header if not re.match(r"(key|order|materialize):", h))
+    description = re.sub(r"^staging\.\w+: ", "", description)
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    return Model(name, body, tuple(k.strip() for k in key.split(",") if k.strip()), order, description)
+
+
+def run_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute((MODELS_DIR / "macros.sql").read_text())
+
+
+def _needs_full_rebuild(conn) -> bool:
+    return conn.execute("""
+        SELECT count(*) FROM staging.staged_loads s JOIN raw.load_audit a USING (load_id) WHERE a.status = 'replaced'
+    """).fetchone()[0] > 0
+
+
+def _pending_batches(conn) -> list[list[int]]:
+    rows = conn.execute("""
+        SELECT a.load_id, a.rows_loaded FROM raw.load_audit a
+        WHERE a.source = 'webhooks' AND a.status = 'loaded'
+          AND a.load_id NOT IN (SELECT load_id FROM staging.staged_loads)
+        ORDER BY a.load_id
+    """).fetchall()
+    batches, current, size = [], [], 0
+    for load_id, n in rows:
+        if current and size + n > BATCH_ROWS:
+            batches.append(current)
+            current, size = [], 0
+        current.append(load_id)
+        size += n
+    return batches + ([current] if current else [])
+
+
+def _insert_deduplicated(conn, model: Model) -> tuple[int, int]:
+    """Insert the model's new rows whose key is not yet present; return (candidates, inserted)."""
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS {model.sql}")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {model.table} AS SELECT * FROM _candidates WITH NO DATA")
+    keys = ", ".join(model.key)
+    match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in model.key)
+    tiebreak = f"{model.order} NULLS LAST, " if model.order else ""
+    before = conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
+    conn.execute(f"""
+        INSERT INTO {model.table}
+        SELECT * FROM _candidates n
+        WHERE NOT EXISTS (SELECT 1 FROM {model.table} o WHERE {match})
+        QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {tiebreak}_load_id, _line_no) = 1
+        {f'ORDER BY {model.order}' if model.order else ''}
+    """)
+    after = conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
+    candidates = conn.execute("SELECT count(*) FROM _candidates").fetchone()[0]
+    return candidates, after - before
+
+
+def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None] = lambda _: None,
+                  full: bool = False) -> dict:
+    run_macros(conn)
+    incremental = [load_model(n) for n in INCREMENTAL_MODELS]
+    stats = {m.name: {"candidates": 0, "inserted": 0} for m in incremental}
+    with transaction(conn):
+        conn.execute("CREATE TABLE IF NOT EXISTS staging.staged_loads (load_id BIGINT PRIMARY KEY, staged_at TIMESTAMPTZ)")
+        if full or _needs_full_rebuild(conn):
+            progress("staging: full rebuild")
+            for m in incremental:
+                conn.execute(f"DROP TABLE IF EXISTS {m.table}")
+            conn.execute("DELETE FROM staging.staged_loads")
+        batches = _pending_batches(conn)
+        for number, batch in enumerate(batches, start=1):
+            conn.execute("CREATE OR REPLACE TEMP TABLE _batch AS SELECT unnest(?::BIGINT[]) AS load_id", [batch])
+            for step in PARSE_STEPS:
+                conn.execute((STAGING_DIR / f"{step}.sql").read_text())
+            for m in incremental:
+                candidates, inserted = _insert_deduplicated(conn, m)
+                stats[m.name]["candidates"] += candidates
+                stats[m.name]["inserted"] += inserted
+            conn.execute("INSERT INTO staging.staged_loads SELECT load_id, now() FROM _batch")
+            progress(f"staging: webhook batch {number}/{len(batches)} ({len(batch)} files)")
+        for m in incremental:  # a warehouse with no webhooks yet still gets every table
+            if not _table_exists(conn, m.table):
+                _create_empty(conn, m)
+        for name in TABLE_MODELS:
+            m = load_model(name)
+            conn.execute(f"CREATE OR REPLACE TABLE {m.table} AS {m.sql}")
+        for table in ("_candidates", "_batch", "_webhook_changes", "_message_values"):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+    return stats
+
+
+def _table_exists(conn, table: str) -> bool:
+    schema, name = table.split(".")
+    return conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                        [schema, name]).fetchone()[0] > 0
+
+
+def _create_empty(conn, model: Model) -> None:
+    conn.execute("CREATE OR REPLACE TEMP TABLE _batch (load_id BIGINT)")
+    for step in PARSE_STEPS:
+        conn.execute((STAGING_DIR / f"{step}.sql").read_text())
+    conn.execute(f"CREATE TABLE {model.table} AS {model.sql} LIMIT 0")
+
+
+def table_descriptions() -> dict[str, str]:
+    return {f"staging.{n}": load_model(n).description for n in INCREMENTAL_MODELS + TABLE_MODELS}
