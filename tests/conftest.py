@@ -1,0 +1,86 @@
+import gzip
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.staging import build_staging
+from pipelines.sources.tabular import SOURCES, load_tabular
+from pipelines.sources.webhooks import load_webhooks
+from pipelines.warehouse import open_warehouse
+
+SECRET = "test-secret"
+
+
+def envelope(waba_id: str, field: str, value: dict, time: int | None = None) -> dict:
+    entry = {"id": waba_id, "changes": [{"field": field, "value": value}]}
+    if time is not None:
+        entry["time"] = time
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+def messages_value(*, statuses=None, messages=None, contacts=None, phone_number_id="PN1") -> dict:
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id}}
+    if statuses is not None:
+        value["statuses"] = statuses
+    if messages is not None:
+        value["messages"] = messages
+    if contacts is not None:
+        value["contacts"] = contacts
+    return value
+
+
+def capture(body: str, secret: str | None = SECRET, received_at: str = "2025-07-01T12:00:00Z") -> dict:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Hub-Signature-256"] = "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+    return {"received_at": received_at, "headers": headers, "body": body}
+
+
+def write_lines(path: Path, items: list, compress: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join((item if isinstance(item, str) else json.dumps(item)) + "\n" for item in items)
+    if compress:
+        path.write_bytes(gzip.compress(text.encode(), mtime=0))
+    else:
+        path.write_text(text)
+    return path
+
+
+def load_all(warehouse: Path, landing: Path, secret: str | None = SECRET) -> dict:
+    """Raw + staging for a landing folder, without Dagster (the unit-level path)."""
+    with open_warehouse(warehouse) as conn:
+        totals = {"webhooks": load_webhooks(conn, landing, app_secret=secret)}
+        for source in SOURCES:
+            totals[source.name] = load_tabular(conn, landing, source)
+        build_staging(conn)
+    return totals
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    path = tmp_path / "landing"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def query(warehouse: Path):
+    import duckdb
+
+    def run(sql: str, params=None):
+        conn = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return conn.execute(sql, params or []).fetchall()
+        finally:
+            conn.close()
+
+    return run
