@@ -1,0 +1,117 @@
+"""Ingest benchmark: our raw + staging load against DuckDB's bare flattening of the same files.
+
+Measures, on one generated world (reused when present):
+  (a) floor   DuckDB read_json with an explicit schema, statuses unnested into a table, nothing else
+  (b) load    our raw + staging load of the whole landing folder (the functions the Dagster assets call)
+  (c) rerun   the same load again on unchanged files
+  (d) +1 day  one held-back day's webhook file added to the loaded warehouse
+Each step runs in its own process so its peak RSS is its own. Usage:
+  python benchmarks/bench_ingest.py [--envelopes 1M] [--work DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FLOOR_SQL = """
+CREATE TABLE statuses AS
+SELECT s.id, s.status, s.timestamp, s.recipient_id
+FROM (SELECT unnest(c.value.statuses) AS s
+      FROM (SELECT unnest(e.changes) AS c
+            FROM (SELECT unnest(entry) AS e
+                  FROM read_json({files}, format='newline_delimited', ignore_errors=true,
+                       columns={{object: 'VARCHAR', entry: 'STRUCT(id VARCHAR, changes STRUCT(field VARCHAR,
+                       value STRUCT(statuses STRUCT(id VARCHAR, status VARCHAR, timestamp VARCHAR,
+                       recipient_id VARCHAR)[]))[])[]'}}))))
+"""
+
+
+def step(name: str, landing: Path, warehouse: Path) -> dict:
+    """Run one measured step in this process (called in a child process)."""
+    import duckdb
+
+    started = time.perf_counter()
+    if name == "floor":
+        files = sorted(str(p) for p in (landing / "webhooks").rglob("*") if p.name.endswith((".jsonl.gz", ".ndjson", ".jsonl")))
+        conn = duckdb.connect(str(warehouse))
+        conn.execute(FLOOR_SQL.format(files=files))
+        rows = conn.execute("SELECT count(*) FROM statuses").fetchone()[0]
+        conn.close()
+    else:
+        from pipelines.staging import build_staging
+        from pipelines.sources.tabular import SOURCES, load_tabular
+        from pipelines.sources.webhooks import load_webhooks
+        from pipelines.warehouse import open_warehouse
+
+        with open_warehouse(warehouse) as conn:
+            rows = load_webhooks(conn, landing)["rows_loaded"]
+            for source in SOURCES:
+                load_tabular(conn, landing, source)
+            build_staging(conn)
+    return {"step": name, "seconds": time.perf_counter() - started, "rows": rows,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def run_child(name: str, landing: Path, warehouse: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", name, str(landing), str(warehouse)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--envelopes", default="1M", help="world size in webhook envelopes (default 1M)")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out", help="work folder (git-ignored)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, landing, warehouse = args.child
+        print(json.dumps(step(name, Path(landing), Path(warehouse))))
+        return
+
+    from pipelines.cli import _scale
+    from pipelines.sample import generate_world
+
+    envelopes = _scale(args.envelopes)
+    world = args.work / f"world-{args.envelopes}"
+    if not (world / "ground_truth.json").exists():
+        shutil.rmtree(world, ignore_errors=True)
+        started = time.perf_counter()
+        generate_world(world, envelopes=envelopes)
+        print(f"generated {world} in {time.perf_counter() - started:.1f}s", flush=True)
+    cloud_files = sorted((world / "webhooks" / "cloud").glob("*.jsonl.gz"))
+    held_back = cloud_files[-1]
+    parked = args.work / held_back.name
+    shutil.move(held_back, parked)
+    results = []
+    try:
+        for path in args.work.glob("bench*.duckdb*"):
+            path.unlink()
+        results.append(run_child("floor", world, args.work / "bench-floor.duckdb"))
+        results.append(run_child("load", world, args.work / "bench.duckdb"))
+        results.append(run_child("rerun", world, args.work / "bench.duckdb"))
+        shutil.move(parked, held_back)
+        results.append(run_child("plus_one_day", world, args.work / "bench.duckdb"))
+    finally:
+        if parked.exists():
+            shutil.move(parked, held_back)
+    floor, load = results[0]["seconds"], results[1]["seconds"]
+    print(f"\nworld: {args.envelopes} envelopes ({json.loads((world / 'ground_truth.json').read_text())['envelopes']} written)")
+    print("| step | seconds | vs floor | vs load | peak RSS (MB) |")
+    print("|---|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['step']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f}x | {r['seconds'] / load:.3f} | {r['peak_rss_mb']:.0f} |")
+    (args.work / f"results-{args.envelopes}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
