@@ -17,7 +17,7 @@ from pipelines.warehouse import MODELS_DIR, transaction
 
 STAGING_DIR = MODELS_DIR / "staging"
 # Parsing steps that feed the incremental models, in order.
-PARSE_STEPS = ["webhook_changes", "message_values"]
+PARSE_STEPS = ["webhook_changes"]
 INCREMENTAL_MODELS = [
     "message_statuses", "inbound_messages", "webhook_contacts", "webhook_errors", "user_preferences",
     "template_status_events", "template_quality_events", "template_category_events",
@@ -131,7 +131,7 @@ def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], Non
         for name in TABLE_MODELS:
             m = load_model(name)
             conn.execute(f"CREATE OR REPLACE TABLE {m.table} AS {m.sql}")
-        for table in ("_candidates", "_batch", "_webhook_changes", "_message_values"):
+        for table in ("_candidates", "_batch", "_webhook_changes", "_management_values"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
     return stats
 

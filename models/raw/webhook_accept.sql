@@ -1,8 +1,8 @@
--- One row per non-blank line of the file being loaded: the delivery body, its format
+-- One row per non-blank line of the files being loaded: the delivery body, its format
 -- (cloud | onprem | NULL when it cannot be accepted), content hash, duplicate flag and signature check.
 CREATE OR REPLACE TEMP TABLE _deliveries AS
 WITH joined AS (
-    SELECT c.line_no, c.is_capture, c.received_at, c.signature, c.head_failed, c.object,
+    SELECT c.file_no, c.line_no, c.is_capture, c.received_at, c.signature, c.head_failed, c.object,
            coalesce(c.capture_body, l.line) AS body
     FROM _classified c POSITIONAL JOIN _lines l
     WHERE NOT c.is_blank
@@ -13,10 +13,10 @@ WITH joined AS (
            md5_number(body) AS content_md5
     FROM joined
 )
-SELECT line_no, body, received_at, content_md5,
+SELECT file_no, line_no, body, received_at, content_md5,
        NOT is_json AS invalid_json,
        -- Meta delivers at least once: a body seen before (in this file or any loaded one) is a duplicate.
-       row_number() OVER (PARTITION BY content_md5 ORDER BY line_no) > 1
+       row_number() OVER (PARTITION BY content_md5 ORDER BY file_no, line_no) > 1
            OR content_md5 IN (SELECT content_md5 FROM raw.webhook_deliveries) AS is_duplicate,
        CASE
            WHEN NOT is_json THEN NULL

@@ -7,4 +7,4 @@ SELECT waba_id, value ->> '$.event' AS event, value ->> '$.phone_number' AS phon
        value -> '$.volume_tier_info' AS volume_tier_info,
        coalesce(entry_time, received_at) AS event_at, value AS payload, value::VARCHAR AS payload_text,
        received_at, load_id AS _load_id, line_no AS _line_no
-FROM _webhook_changes WHERE field = 'account_update'
+FROM _management_values WHERE field = 'account_update'

@@ -9,4 +9,4 @@ SELECT waba_id,
        json_extract_string(value, '$.max_phone_numbers_per_waba') AS max_phone_numbers_per_waba,
        coalesce(entry_time, received_at) AS event_at, value::VARCHAR AS payload_text,
        received_at, load_id AS _load_id, line_no AS _line_no
-FROM _webhook_changes WHERE field = 'business_capability_update'
+FROM _management_values WHERE field = 'business_capability_update'

@@ -3,7 +3,7 @@
 -- key: message_id
 -- order: sent_at
 WITH messages AS (
-    SELECT *, unnest(v.messages) AS payload FROM _message_values
+    SELECT *, unnest(v.messages) AS payload FROM _webhook_changes WHERE field = 'messages'
 ), typed AS (
     SELECT *, json_transform(payload, '{
         "id": "VARCHAR", "from": "VARCHAR", "from_user_id": "VARCHAR", "from_parent_user_id": "VARCHAR",

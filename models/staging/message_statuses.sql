@@ -28,4 +28,4 @@ SELECT s.id AS message_id,
        received_at,
        load_id AS _load_id,
        line_no AS _line_no
-FROM (SELECT *, unnest(v.statuses) AS s FROM _message_values)
+FROM (SELECT *, unnest(v.statuses) AS s FROM _webhook_changes WHERE field = 'messages')

@@ -9,6 +9,6 @@ SELECT waba_id, field,
                  'business_username_update', 'user_id_update') AS is_documented_field,
        coalesce(entry_time, received_at) AS event_at, value AS payload, value::VARCHAR AS payload_text,
        received_at, load_id AS _load_id, line_no AS _line_no
-FROM _webhook_changes
+FROM _management_values
 WHERE field NOT IN ('messages', 'user_preferences', 'message_template_status_update', 'message_template_quality_update',
                     'template_category_update', 'phone_number_quality_update', 'business_capability_update', 'account_update')

@@ -8,4 +8,4 @@ SELECT waba_id, value ->> '$.display_phone_number' AS display_phone_number,
        json_extract_string(value, '$.old_limit') AS old_limit,
        json_extract_string(value, '$.max_daily_conversations_per_business') AS max_daily_conversations_per_business,
        coalesce(entry_time, received_at) AS event_at, received_at, load_id AS _load_id, line_no AS _line_no
-FROM _webhook_changes WHERE field = 'phone_number_quality_update'
+FROM _management_values WHERE field = 'phone_number_quality_update'

@@ -11,4 +11,4 @@ SELECT waba_id, json_extract_string(value, '$.message_template_id') AS template_
        value ->> '$.correct_category' AS correct_category,
        waba_ts(value ->> '$.category_update_timestamp') AS category_update_at,
        coalesce(entry_time, received_at) AS event_at, received_at, load_id AS _load_id, line_no AS _line_no
-FROM _webhook_changes WHERE field = 'template_category_update'
+FROM _management_values WHERE field = 'template_category_update'

@@ -7,4 +7,4 @@ SELECT waba_id, json_extract_string(value, '$.message_template_id') AS template_
        value ->> '$.previous_quality_score' AS previous_quality_score,
        value ->> '$.new_quality_score' AS new_quality_score,
        coalesce(entry_time, received_at) AS event_at, received_at, load_id AS _load_id, line_no AS _line_no
-FROM _webhook_changes WHERE field = 'message_template_quality_update'
+FROM _management_values WHERE field = 'message_template_quality_update'

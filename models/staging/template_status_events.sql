@@ -13,4 +13,4 @@ SELECT waba_id, json_extract_string(value, '$.message_template_id') AS template_
        value ->> '$.rejection_info.reason' AS rejection_reason,
        coalesce(entry_time, received_at) AS event_at, value AS payload,
        received_at, load_id AS _load_id, line_no AS _line_no
-FROM _webhook_changes WHERE field = 'message_template_status_update'
+FROM _management_values WHERE field = 'message_template_status_update'

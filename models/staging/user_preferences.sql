@@ -7,7 +7,7 @@ WITH prefs AS (
               "user_preferences": [{"wa_id": "VARCHAR", "user_id": "VARCHAR", "detail": "VARCHAR",
                                     "category": "VARCHAR", "value": "VARCHAR", "timestamp": "VARCHAR"}]}').user_preferences) AS p,
            json_extract_string(value, '$.metadata.phone_number_id') AS phone_number_id
-    FROM _webhook_changes WHERE field = 'user_preferences'
+    FROM _management_values WHERE field = 'user_preferences'
 )
 SELECT coalesce(p.wa_id, p.user_id) AS customer_id, p.wa_id, p.user_id, waba_id, phone_number_id,
        p.category, p.value, p.detail, waba_ts(p.timestamp) AS changed_at,

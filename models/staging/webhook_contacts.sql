@@ -6,11 +6,11 @@ WITH sightings AS (
     SELECT c.wa_id, c.user_id, c.parent_user_id, c.profile.username AS username,
            coalesce(waba_ts(v.statuses[1].timestamp), waba_ts(json_extract_string(v.messages[1], '$.timestamp'))) AS seen_at,
            load_id, line_no
-    FROM (SELECT *, unnest(v.contacts) AS c FROM _message_values)
+    FROM (SELECT *, unnest(v.contacts) AS c FROM _webhook_changes WHERE field = 'messages')
     UNION ALL
     SELECT s.recipient_id, s.recipient_user_id, coalesce(s.recipient_parent_user_id, s.parent_recipient_user_id), NULL,
            waba_ts(s.timestamp), load_id, line_no
-    FROM (SELECT *, unnest(v.statuses) AS s FROM _message_values)
+    FROM (SELECT *, unnest(v.statuses) AS s FROM _webhook_changes WHERE field = 'messages')
 )
 SELECT wa_id, user_id, parent_user_id, username, seen_at, load_id AS _load_id, line_no AS _line_no
 FROM sightings

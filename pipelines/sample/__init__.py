@@ -51,19 +51,20 @@ def generate_world(
     traffic = Traffic(world, seed, truth, messages, archive, log)
     business.write_accounts(out, world, truth)
 
-    day = start
-    while day <= end:
-        if day.day == 1 or day == start:
-            if progress:
-                progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
-            business.write_snapshots(out, world, day, truth)
-        log.start_day(day)
-        traffic.run_day(day)
-        archive.write_day(day)
-        messages.flush_if_large()
-        day += timedelta(days=1)
-
-    archive.close()
+    try:
+        day = start
+        while day <= end:
+            if day.day == 1 or day == start:
+                if progress:
+                    progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
+                business.write_snapshots(out, world, day, truth)
+            log.start_day(day)
+            traffic.run_day(day)
+            archive.write_day(day)
+            messages.flush_if_large()
+            day += timedelta(days=1)
+    finally:
+        archive.close()
     log.close()
     messages.close()
     business.write_optins(out, world, seed, truth)

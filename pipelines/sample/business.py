@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sample.rng import FastRandom
 from pipelines.sample import model, writers
+from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import Truth
 from pipelines.sample.world import Customer, World
 

@@ -53,7 +53,7 @@ P_INT_TIMESTAMP = 0.02  # inbound timestamps sent as integers
 # Identity events, per active customer-day
 NUMBER_CHANGE_P = 0.0002
 IDENTITY_CHANGE_P = 0.0001
-PREFERENCE_P = 0.0004
+PREFERENCE_P = 0.0001
 
 
 def _mean_inbound() -> float:
@@ -82,7 +82,7 @@ def envelopes_per_customer_day() -> float:
         + (UTILITY_P + AUTH_P) * _status_envelopes(common_fail)
     )
     followups = FOLLOWUP_P * 0.5
-    return (session + templates + followups) * (1 + P_REDELIVER + P_REBATCH)
+    return (session + templates + followups) * (1 + P_REDELIVER)
 
 
 def active_share(start: date, end: date) -> float:
@@ -95,7 +95,19 @@ def active_share(start: date, end: date) -> float:
     return (1 - bsuid_share) * regular + bsuid_share * bsuid_days / days
 
 
+def cloud_share(start: date, end: date) -> float:
+    """Share of traffic that reaches the Cloud archive: the legacy number's On-Prem days are not envelopes."""
+    from pipelines.sample.world import MARKETS, PHONES
+
+    days = (end - start).days + 1
+    onprem_days = max(0, (min(end, ONPREM_SUNSET) - start).days)
+    waba = next(w for w, *_, until in PHONES if until is not None)
+    numbers_in_waba = sum(1 for w, *_ in PHONES if w == waba)
+    customers_on_number = sum(share for share, _, _, w, *_ in MARKETS.values() if w == waba) / numbers_in_waba
+    return 1 - customers_on_number * onprem_days / days
+
+
 def customers_for_envelopes(envelopes: int, start: date, end: date) -> int:
     days = (end - start).days + 1
-    per_customer = envelopes_per_customer_day() * active_share(start, end) * days
+    per_customer = envelopes_per_customer_day() * active_share(start, end) * cloud_share(start, end) * days
     return max(1, round(envelopes / per_customer))

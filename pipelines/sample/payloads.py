@@ -11,9 +11,14 @@ import orjson
 from pipelines.sample import model
 from pipelines.sample.world import Customer, PhoneNumber
 
-PMP_START_TS = int(datetime(2025, 7, 1, tzinfo=timezone.utc).timestamp())
-V24_TS = int(datetime(2025, 11, 1, tzinfo=timezone.utc).timestamp())
-BSUID_TS = int(datetime(2026, 4, 1, tzinfo=timezone.utc).timestamp())
+def _ts(day) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+
+
+PMP_START_TS = _ts(model.PMP_START)
+V24_TS = _ts(model.WEBHOOK_V24)
+BSUID_TS = _ts(model.BSUID_START)
+BSUID_SEND_TS = _ts(model.BSUID_SEND_START)
 
 ERRORS = {
     131049: ("This message was not delivered to maintain healthy ecosystem engagement.",
@@ -97,7 +102,7 @@ def inbound_message(r: random.Random, mtype: str, mid: str, c: Customer, ts: int
         msg["interactive"] = inner
     elif mtype == "button":
         msg["context"] = {"from": phone.display, "id": c.last_template_id}
-        label = r.choice(("Track", "Confirm", "Stop promotions", "Shop now"))
+        label = r.choice(c.last_template_buttons)
         msg["button"] = {"payload": label.upper().replace(" ", "_"), "text": label}
     elif mtype == "reaction":
         reaction = {"message_id": c.last_out_id}

@@ -10,10 +10,10 @@ from typing import Protocol
 
 import orjson
 
-from pipelines.sample.rng import FastRandom
 from pipelines.sample import model, payloads
 from pipelines.sample.events import FIELD_TABLE, Schedule
 from pipelines.sample.payloads import BSUID_TS, Charge
+from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import MessageTruth, Truth
 from pipelines.sample.world import MARKETS, Customer, PhoneNumber, Template, World, day_start_ts, new_bsuid, new_wa_id
 
@@ -76,6 +76,8 @@ class Traffic:
         self._cbp_convs: dict[tuple[int, str], tuple[str, int]] = {}
         self._last_status: dict[str, dict] = {}
         self._held_sent: dict[str, tuple[int, dict, list | None]] = {}
+        # sendable templates per (waba, category); management events change status/category, so they reset it
+        self._sendable: dict[tuple[str, str], list[Template]] = {}
 
     # ------------------------------------------------------------ ids
 
@@ -115,7 +117,7 @@ class Traffic:
         wf = model.WEEKDAY_FACTOR[day.weekday()]
         pick(_sample_count(r, n_active * model.SESSION_P * wf), "session", 6 * 3600, 20 * 3600)
         pick(_sample_count(r, n_active * model.UTILITY_P), "UTILITY", 7 * 3600, 21 * 3600)
-        pick(_sample_count(r, n_active * model.AUTH_P), "AUTHENTICATION", 0, 23 * 3600)
+        pick(_sample_count(r, n_active * model.AUTH_P), "AUTHENTICATION", 4 * 3600, 23 * 3600)
         pick(_sample_count(r, n_active * model.FOLLOWUP_P), "followup", 8 * 3600, 22 * 3600)
         pick(_sample_count(r, n_active * model.NUMBER_CHANGE_P), "number_change", 0, 23 * 3600)
         pick(_sample_count(r, n_active * model.IDENTITY_CHANGE_P), "identity_change", 0, 23 * 3600)
@@ -147,6 +149,7 @@ class Traffic:
 
     def _management(self, event) -> None:
         changes = event.build()
+        self._sendable.clear()
         value = {"object": "whatsapp_business_account",
                  "entry": [{"id": event.waba.waba_id, "time": event.ts,
                             "changes": [{"value": v, "field": f} for f, v in changes]}]}
@@ -157,7 +160,7 @@ class Traffic:
     # ------------------------------------------------------------ customer activity
 
     def _can_receive(self, c: Customer, t: int) -> bool:
-        return not c.bsuid_only or t >= payloads.BSUID_TS + 30 * 86400
+        return not c.bsuid_only or t >= payloads.BSUID_SEND_TS
 
     def _session(self, day: date, c: Customer, t: int) -> None:
         r = self.r
@@ -166,7 +169,7 @@ class Traffic:
         onprem = c.phone.is_onprem(day)
         for turn in range(turns):
             mtype = self._inbound_names[self._bisect(self._inbound_cum, r.random())]
-            if (mtype == "button" and not c.last_template_id) or (mtype == "reaction" and not c.last_out_id):
+            if (mtype == "button" and not c.last_template_buttons) or (mtype == "reaction" and not c.last_out_id):
                 mtype = "text"
             if ctwa and turn == 0:
                 mtype = "text"
@@ -259,7 +262,11 @@ class Traffic:
     # ------------------------------------------------------------ business sends
 
     def _templates_for(self, c: Customer, category: str) -> list[Template]:
-        return [t for t in self.w.templates if t.waba is c.phone.waba and t.category == category and t.sendable]
+        key = (c.phone.waba.waba_id, category)
+        tpls = self._sendable.get(key)
+        if tpls is None:
+            tpls = self._sendable[key] = [t for t in self.w.templates if t.waba is c.phone.waba and t.category == category and t.sendable]
+        return tpls
 
     def _template_send(self, day: date, c: Customer, t: int, category: str, campaign: str | None) -> None:
         if not self._can_receive(c, t):
@@ -339,6 +346,7 @@ class Traffic:
                       template.category if template else None, campaign, agent))
         if template is not None:
             c.last_template_id = mid
+            c.last_template_buttons = template.buttons
             if c.first_template_ts is None:
                 c.first_template_ts = t
         c.last_out_id = mid

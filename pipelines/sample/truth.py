@@ -1,4 +1,14 @@
-"""Ground-truth accounting, filled in while files are written (never by reading them back)."""
+"""Ground-truth accounting, filled in while files are written (never by reading them back).
+
+Conventions the loaders' tests rely on:
+- per file, `quarantined` = sum of `quarantine_reasons`; a capture record whose signature does not verify is
+  quarantined as "bad_signature" and also counted in `bad_signatures`; `duplicates` counts raw duplicates
+  (byte-identical bodies seen earlier in load order, i.e. sorted paths) and never quarantined lines;
+- `envelopes` counts WhatsApp envelope deliveries in webhooks/cloud, redeliveries and tampered copies included;
+- staging counts are distinct keys over Cloud and On-Prem together (On-Prem adds `deleted`/`warning` statuses);
+- `staging.message_log` leaves out the send-log rows whose sent_at cannot be parsed (they are quarantined),
+  while ground_truth_messages.parquet keeps every message the business sent.
+"""
 
 from __future__ import annotations
 
@@ -95,7 +105,7 @@ class MessageTruth:
         self.rows.append(row)
 
     def flush_if_large(self) -> None:
-        if len(self.rows) >= 200_000:
+        if len(self.rows) >= 50_000:
             self.flush()
 
     def flush(self) -> None:

@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from pipelines.sample.rng import FastRandom
 from pipelines.sample import model
+from pipelines.sample.rng import FastRandom
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Customer:
         "idx", "market", "iso2", "wa_id", "user_id", "name", "phone", "active_from",
         "bsuid_only", "last_inbound", "fep_until", "stopped", "last_template_id",
         "last_out_id", "first_template_ts", "optin_plan", "wa_history", "optin_scope", "fep_conv",
+        "last_template_buttons",
     )
 
     def __init__(self, idx, market, iso2, wa_id, user_id, name, phone, active_from, bsuid_only, optin_plan, optin_scope):
@@ -73,6 +74,7 @@ class Customer:
         self.fep_conv = ""
         self.stopped = False
         self.last_template_id = None
+        self.last_template_buttons: tuple[str, ...] = ()
         self.last_out_id = None
         self.first_template_ts = None
         self.optin_plan = optin_plan

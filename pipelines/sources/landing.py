@@ -50,33 +50,33 @@ def files_to_load(conn: duckdb.DuckDBPyConnection, source: str, files: list[Land
     return todo, [f for f in files if f.sha256 in loaded]
 
 
-def retire_previous_version(conn: duckdb.DuckDBPyConnection, source: str, rel_path: str, tables: list[str]) -> int:
+def retire_previous_versions(conn: duckdb.DuckDBPyConnection, source: str, rel_paths: list[str], tables: list[str]) -> None:
     """A changed file replaces its earlier version: drop the rows that version loaded."""
     old = [r[0] for r in conn.execute(
-        "SELECT load_id FROM raw.load_audit WHERE source = ? AND file_path = ? AND status <> 'replaced'",
-        [source, rel_path],
+        "SELECT load_id FROM raw.load_audit WHERE source = ? AND status <> 'replaced' AND file_path IN (SELECT unnest(?))",
+        [source, rel_paths],
     ).fetchall()]
     if not old:
-        return 0
+        return
     for table in tables + ["raw.quarantine", "raw.duplicates"]:
         conn.execute(f"DELETE FROM {table} WHERE load_id IN (SELECT unnest(?))", [old])
     conn.execute("UPDATE raw.load_audit SET status = 'replaced' WHERE load_id IN (SELECT unnest(?))", [old])
-    return len(old)
 
 
-def next_load_id(conn: duckdb.DuckDBPyConnection) -> int:
-    return conn.execute("SELECT nextval('raw.load_id_seq')").fetchone()[0]
+def reserve_load_ids(conn: duckdb.DuckDBPyConnection, n: int) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT nextval('raw.load_id_seq') FROM range(?)", [n]).fetchall()]
 
 
-def record_load(conn, load_id: int, source: str, f: LandingFile, status: str, counts: dict, message: str | None = None) -> None:
-    conn.execute(
+def record_loads(conn: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile], counts: list[dict]) -> None:
+    """One audit row per file; `counts` carries load_id, status, message and the four row counts."""
+    conn.executemany(
         "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
-        [load_id, source, f.rel_path, f.sha256, f.size, status, counts["rows_in"], counts["rows_loaded"],
-         counts["rows_duplicate"], counts["rows_quarantined"], message],
+        [[c["load_id"], source, f.rel_path, f.sha256, f.size, c["status"], c["rows_in"], c["rows_loaded"],
+          c["rows_duplicate"], c["rows_quarantined"], c.get("message")] for f, c in zip(files, counts)],
     )
 
 
-def load_counts(conn: duckdb.DuckDBPyConnection, load_id: int, rows_in_sql: str, loaded_table: str = "raw.webhook_deliveries") -> dict:
+def load_counts(conn: duckdb.DuckDBPyConnection, load_id: int, rows_in_sql: str, loaded_table: str) -> dict:
     """Rows in (counted from the file) and where each went (counted from the tables it went to)."""
     rows_in, loaded, duplicate, quarantined = conn.execute(f"""
         SELECT ({rows_in_sql}),

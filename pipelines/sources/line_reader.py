@@ -1,8 +1,8 @@
-"""Turning one webhook landing file into numbered text lines (temp table `_lines`).
+"""Turning webhook landing files into numbered text lines (temp table `_lines`).
 
 DuckDB reads well-formed files directly (fast, gzip included). Files DuckDB refuses (invalid
 UTF-8, a truncated gzip stream, a .json that is not valid JSON) are read in Python, so every line
-that can be salvaged still loads and what cannot is named in `_file_problems`.
+that can be salvaged still loads and what cannot is returned as a problem with its reason.
 """
 from __future__ import annotations
 
@@ -19,27 +19,29 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def read_lines(conn: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[int | None, str, str, str]]:
-    """Fill temp table `_lines(line_no, line)`; return problems as (line_no, reason, detail, original)."""
-    conn.execute("CREATE OR REPLACE TEMP TABLE _lines (line_no BIGINT, line VARCHAR)")
+def create_lines_table(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("CREATE OR REPLACE TEMP TABLE _lines (file_no INTEGER, line_no BIGINT, line VARCHAR)")
+
+
+def read_lines(conn: duckdb.DuckDBPyConnection, path: Path, file_no: int) -> list[tuple[int | None, str, str, str]]:
+    """Append the file's lines to `_lines`; return problems as (line_no, reason, detail, original)."""
     name = path.name.lower()
     is_array_file = name.endswith((".json", ".json.gz"))
     try:
         if is_array_file:
             conn.execute(
-                f"INSERT INTO _lines SELECT row_number() OVER (), json::VARCHAR FROM "
+                f"INSERT INTO _lines SELECT {file_no}, row_number() OVER (), json::VARCHAR FROM "
                 f"read_json_objects('{_sql_path(path)}', format='auto', maximum_object_size={MAX_LINE_BYTES})"
             )
         else:
             conn.execute(
-                f"INSERT INTO _lines SELECT row_number() OVER (), line FROM read_csv('{_sql_path(path)}', "
+                f"INSERT INTO _lines SELECT {file_no}, row_number() OVER (), line FROM read_csv('{_sql_path(path)}', "
                 "columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', header=false, "
                 f"auto_detect=false, max_line_size={MAX_LINE_BYTES}, parallel=false)"
             )
         return []
-    except duckdb.Error:
-        conn.execute("DELETE FROM _lines")
-    return _read_in_python(conn, path, is_array_file)
+    except duckdb.Error:  # a failed statement inserted nothing
+        return _read_in_python(conn, path, is_array_file, file_no)
 
 
 def _decompress(path: Path) -> tuple[bytes, str | None]:
@@ -56,7 +58,7 @@ def _decompress(path: Path) -> tuple[bytes, str | None]:
     return data, None
 
 
-def _read_in_python(conn, path: Path, is_array_file: bool) -> list[tuple[int | None, str, str, str]]:
+def _read_in_python(conn, path: Path, is_array_file: bool, file_no: int) -> list[tuple[int | None, str, str, str]]:
     data, gzip_problem = _decompress(path)
     problems: list[tuple[int | None, str, str, str]] = []
     if is_array_file:
@@ -71,11 +73,11 @@ def _read_in_python(conn, path: Path, is_array_file: bool) -> list[tuple[int | N
         good = []
         for number, line in enumerate(lines, start=1):
             try:
-                good.append((number, line.decode("utf-8").rstrip("\r")))
+                good.append((file_no, number, line.decode("utf-8").rstrip("\r")))
             except UnicodeDecodeError as exc:
                 problems.append((number, "not_utf8", f"byte {exc.start} is not UTF-8", line.decode("utf-8", "replace")))
         if good:
-            conn.executemany("INSERT INTO _lines VALUES (?, ?)", good)
+            conn.executemany("INSERT INTO _lines VALUES (?, ?, ?)", good)
     if gzip_problem:
         problems.append((None, "unreadable_file", gzip_problem, ""))
     return problems

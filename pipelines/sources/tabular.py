@@ -13,7 +13,7 @@ from typing import Callable
 import duckdb
 
 from pipelines.sources.landing import (
-    LandingFile, files_to_load, find_files, load_counts, next_load_id, record_load, retire_previous_version,
+    LandingFile, files_to_load, find_files, load_counts, record_loads, reserve_load_ids, retire_previous_versions,
 )
 from pipelines.warehouse import transaction
 
@@ -145,19 +145,21 @@ def _read_file(conn, source: TabularSource, f: LandingFile) -> str | None:
 def load_tabular_file(conn: duckdb.DuckDBPyConnection, source: TabularSource, f: LandingFile) -> dict:
     problem = _read_file(conn, source, f)
     with transaction(conn):
-        retire_previous_version(conn, source.name, f.rel_path, [source.table])
-        load_id = next_load_id(conn)
+        retire_previous_versions(conn, source.name, [f.rel_path], [source.table])
+        load_id = reserve_load_ids(conn, 1)[0]
         if problem:
             conn.execute("INSERT INTO raw.quarantine VALUES (?, ?, ?, NULL, 'unreadable_file', ?, ?)",
                          [load_id, source.name, f.rel_path, problem, _head_text(f.path)])
-            counts = {"rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0}
-            record_load(conn, load_id, source.name, f, "unreadable", counts, problem)
-            return {**counts, "load_id": load_id}
+            counts = {"rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0,
+                      "load_id": load_id, "status": "unreadable", "message": problem}
+            record_loads(conn, source.name, [f], [counts])
+            return counts
         _load_rows(conn, source, f, load_id)
         counts = load_counts(conn, load_id, "SELECT count(*) FROM _rows", loaded_table=source.table)
-        record_load(conn, load_id, source.name, f, "loaded", counts)
+        counts.update(load_id=load_id, status="loaded")
+        record_loads(conn, source.name, [f], [counts])
         conn.execute("DROP TABLE IF EXISTS _rows")
-    return {**counts, "load_id": load_id}
+    return counts
 
 
 def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> None:

@@ -1,6 +1,12 @@
-"""Loading webhook archives into raw.webhook_deliveries, one transaction per file."""
+"""Loading webhook archives into raw.webhook_deliveries, many files per transaction.
+
+Files are read one by one (each keeps its own line numbers) into one temp table; classification,
+deduplication and inserts then run once per batch, because DuckDB's per-statement cost would
+otherwise dominate a folder of many small daily files.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Callable
@@ -8,16 +14,18 @@ from typing import Callable
 import duckdb
 
 from pipelines.sources.landing import (
-    WEBHOOK_SUFFIXES, LandingFile, files_to_load, find_files, load_counts, next_load_id, record_load,
-    retire_previous_version,
+    WEBHOOK_SUFFIXES, LandingFile, files_to_load, find_files, record_loads, reserve_load_ids, retire_previous_versions,
 )
-from pipelines.sources.line_reader import read_lines
+from pipelines.sources.line_reader import create_lines_table, read_lines
 from pipelines.warehouse import MODELS_DIR, transaction
 
 SOURCE = "webhooks"
 APP_SECRET_ENV = "WABA_APP_SECRET"
 CLASSIFY_SQL = (MODELS_DIR / "raw" / "webhook_lines.sql").read_text()
 ACCEPT_SQL = (MODELS_DIR / "raw" / "webhook_accept.sql").read_text().replace("$ipad", "$1").replace("$opad", "$2")
+# Bytes of text per batch, estimating gzip at 8:1; bounds memory, amortises per-statement cost.
+BATCH_TEXT_BYTES = 256 * 1024 * 1024
+GZIP_RATIO = 8
 
 
 def hmac_pads(secret: str | None) -> tuple[bytes | None, bytes | None]:
@@ -26,10 +34,21 @@ def hmac_pads(secret: str | None) -> tuple[bytes | None, bytes | None]:
         return None, None
     key = secret.encode()
     if len(key) > 64:
-        import hashlib
         key = hashlib.sha256(key).digest()
     key = key.ljust(64, b"\0")
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def _batches(files: list[LandingFile]) -> list[list[LandingFile]]:
+    batches, current, size = [], [], 0
+    for f in files:
+        text_bytes = f.size * (GZIP_RATIO if f.rel_path.endswith(".gz") else 1)
+        if current and size + text_bytes > BATCH_TEXT_BYTES:
+            batches.append(current)
+            current, size = [], 0
+        current.append(f)
+        size += text_bytes
+    return batches + ([current] if current else [])
 
 
 def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: str | None = None,
@@ -41,52 +60,80 @@ def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: st
     ipad, opad = hmac_pads(app_secret)
     totals = {"files": len(files), "files_loaded": 0, "files_skipped": len(skipped),
               "rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0, "load_ids": []}
-    for number, f in enumerate(todo, start=1):
-        counts = load_webhook_file(conn, f, ipad, opad)
-        progress(f"webhooks {number}/{len(todo)} {f.rel_path}: {counts['rows_loaded']} loaded, "
-                 f"{counts['rows_duplicate']} duplicate, {counts['rows_quarantined']} quarantined")
-        totals["files_loaded"] += 1
-        totals["load_ids"].append(counts["load_id"])
-        for key in ("rows_in", "rows_loaded", "rows_duplicate", "rows_quarantined"):
-            totals[key] += counts[key]
+    done = 0
+    for batch in _batches(todo):
+        per_file = load_webhook_batch(conn, batch, ipad, opad)
+        for f, counts in zip(batch, per_file):
+            done += 1
+            progress(f"webhooks {done}/{len(todo)} {f.rel_path}: {counts['rows_loaded']} loaded, "
+                     f"{counts['rows_duplicate']} duplicate, {counts['rows_quarantined']} quarantined")
+            totals["files_loaded"] += 1
+            totals["load_ids"].append(counts["load_id"])
+            for key in ("rows_in", "rows_loaded", "rows_duplicate", "rows_quarantined"):
+                totals[key] += counts[key]
     return totals
 
 
-def load_webhook_file(conn: duckdb.DuckDBPyConnection, f: LandingFile, ipad: bytes | None, opad: bytes | None) -> dict:
+def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile],
+                       ipad: bytes | None, opad: bytes | None) -> list[dict]:
     # Reading happens outside the transaction: a reader error must not abort it.
-    problems = read_lines(conn, f.path)
+    create_lines_table(conn)
+    problems = {file_no: read_lines(conn, f.path, file_no) for file_no, f in enumerate(batch)}
     with transaction(conn):
-        retire_previous_version(conn, SOURCE, f.rel_path, ["raw.webhook_deliveries"])
-        load_id = next_load_id(conn)
+        retire_previous_versions(conn, SOURCE, [f.rel_path for f in batch], ["raw.webhook_deliveries"])
+        load_ids = reserve_load_ids(conn, len(batch))
+        conn.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT unnest(range(?::INTEGER)) AS file_no, unnest(?::BIGINT[]) AS load_id, "
+                     "unnest(?::VARCHAR[]) AS file_path", [len(batch), load_ids, [f.rel_path for f in batch]])
         conn.execute(CLASSIFY_SQL)
         conn.execute(ACCEPT_SQL, [ipad, opad])
         conn.execute("""
             INSERT INTO raw.webhook_deliveries
-            SELECT $1, line_no, content_md5, payload_format, received_at, signature_status, body
-            FROM _deliveries WHERE payload_format IS NOT NULL AND NOT is_duplicate ORDER BY line_no
-        """, [load_id])
+            SELECT f.load_id, d.line_no, d.content_md5, d.payload_format, d.received_at, d.signature_status, d.body
+            FROM _deliveries d JOIN _files f USING (file_no)
+            WHERE d.payload_format IS NOT NULL AND NOT d.is_duplicate ORDER BY d.file_no, d.line_no
+        """)
         conn.execute("""
             INSERT INTO raw.duplicates
-            SELECT $1, 'webhooks', line_no, content_md5, received_at FROM _deliveries WHERE payload_format IS NOT NULL AND is_duplicate
-        """, [load_id])
+            SELECT f.load_id, 'webhooks', d.line_no, d.content_md5, d.received_at
+            FROM _deliveries d JOIN _files f USING (file_no) WHERE d.payload_format IS NOT NULL AND d.is_duplicate
+        """)
         conn.execute("""
             INSERT INTO raw.quarantine
-            SELECT $1, 'webhooks', $2, line_no,
-                   CASE WHEN invalid_json THEN 'invalid_json' ELSE 'not_whatsapp' END,
-                   CASE WHEN invalid_json THEN 'not valid JSON'
-                        ELSE 'valid JSON but not a WhatsApp webhook (object=' || coalesce(body ->> '$.object', 'missing') || ')' END,
-                   body
-            FROM _deliveries WHERE payload_format IS NULL
-        """, [load_id, f.rel_path])
-        if problems:
-            conn.executemany("INSERT INTO raw.quarantine VALUES (?, 'webhooks', ?, ?, ?, ?, ?)",
-                             [[load_id, f.rel_path, *p] for p in problems])
-        counts = load_counts(conn, load_id, rows_in_sql="SELECT count(*) FROM _classified WHERE NOT is_blank")
-        counts["rows_in"] += sum(1 for p in problems if p[0] is not None)
-        whole_file = next((p for p in problems if p[0] is None or p[1] == "invalid_json"), None)
-        status = "unreadable" if whole_file and counts["rows_loaded"] + counts["rows_duplicate"] == 0 else "loaded"
-        message = f"{whole_file[1]}: {whole_file[2]}" if whole_file else None
-        record_load(conn, load_id, SOURCE, f, status, counts, message)
-        for table in ("_lines", "_classified", "_deliveries"):
+            SELECT f.load_id, 'webhooks', f.file_path, d.line_no,
+                   CASE WHEN d.invalid_json THEN 'invalid_json' ELSE 'not_whatsapp' END,
+                   CASE WHEN d.invalid_json THEN 'not valid JSON'
+                        ELSE 'valid JSON but not a WhatsApp webhook (object=' || coalesce(d.body ->> '$.object', 'missing') || ')' END,
+                   d.body
+            FROM _deliveries d JOIN _files f USING (file_no) WHERE d.payload_format IS NULL
+        """)
+        python_problems = [[load_ids[n], batch[n].rel_path, *p] for n, found in problems.items() for p in found]
+        if python_problems:
+            conn.executemany("INSERT INTO raw.quarantine VALUES (?, 'webhooks', ?, ?, ?, ?, ?)", python_problems)
+        counts = _batch_counts(conn)
+        per_file = []
+        for file_no, f in enumerate(batch):
+            c = dict(counts.get(file_no, {"rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0}))
+            c["rows_in"] += sum(1 for p in problems[file_no] if p[0] is not None)
+            whole_file = next((p for p in problems[file_no] if p[0] is None or p[1] == "invalid_json"), None)
+            c["status"] = "unreadable" if whole_file and c["rows_loaded"] + c["rows_duplicate"] == 0 else "loaded"
+            c["message"] = f"{whole_file[1]}: {whole_file[2]}" if whole_file else None
+            c["load_id"] = load_ids[file_no]
+            per_file.append(c)
+        record_loads(conn, SOURCE, batch, per_file)
+        for table in ("_lines", "_classified", "_deliveries", "_files"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
-    return {**counts, "load_id": load_id}
+    return per_file
+
+
+def _batch_counts(conn: duckdb.DuckDBPyConnection) -> dict[int, dict]:
+    """Per file: rows in (non-blank lines read) and where each went (counted from what was inserted)."""
+    rows = conn.execute("""
+        SELECT f.file_no,
+               (SELECT count(*) FROM _classified c WHERE c.file_no = f.file_no AND NOT c.is_blank),
+               (SELECT count(*) FROM raw.webhook_deliveries w WHERE w.load_id = f.load_id),
+               (SELECT count(*) FROM raw.duplicates d WHERE d.load_id = f.load_id),
+               (SELECT count(*) FROM raw.quarantine q WHERE q.load_id = f.load_id AND q.line_no IS NOT NULL)
+        FROM _files f
+    """).fetchall()
+    return {file_no: {"rows_in": rows_in, "rows_loaded": loaded, "rows_duplicate": dup, "rows_quarantined": bad}
+            for file_no, rows_in, loaded, dup, bad in rows}
