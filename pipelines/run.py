@@ -18,6 +18,7 @@ class RunSummary:
     skipped_files: int = 0
     staging_rows: dict = field(default_factory=dict)
     unreadable_files: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [f"done in {self.seconds:.1f}s"]
@@ -31,6 +32,7 @@ class RunSummary:
         lines.append(f"warehouse: {self.warehouse}")
         lines.append(f"published (open this one while the pipeline runs): {published_path(self.warehouse)}")
         lines.append(f"reports:   {self.reports}")
+        lines.extend(f"check failed: {check}" for check in self.failed_checks)
         return "\n".join(lines)
 
 
@@ -60,7 +62,10 @@ def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = 
         run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     if not result.success:
         raise UserError(_failure_text(result))
-    return _summarise(warehouse, reports, last_load, time.monotonic() - started)
+    summary = _summarise(warehouse, reports, last_load, time.monotonic() - started)
+    summary.failed_checks = [
+        f"{e.asset_key.to_user_string()} {e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
+    return summary
 
 
 def _failure_text(result) -> str:

@@ -83,19 +83,31 @@ def _pending_batches(conn) -> list[list[int]]:
 
 
 def _insert_deduplicated(conn, model: Model) -> tuple[int, int]:
-    """Insert the model's new rows whose key is not yet present; return (candidates, inserted)."""
+    """Insert the model's new rows whose key is not yet present; return (candidates, inserted).
+
+    Within the batch the earliest by event time wins. Repeated keys are few, so the window that
+    picks the winner runs on those rows' keys alone, never on every candidate's full width.
+    """
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS {model.sql}")
     conn.execute(f"CREATE TABLE IF NOT EXISTS {model.table} AS SELECT * FROM _candidates WITH NO DATA")
     keys = ", ".join(model.key)
-    match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in model.key)
+    same_key = lambda a, b: " AND ".join(f"{a}.{k} IS NOT DISTINCT FROM {b}.{k}" for k in model.key)  # noqa: E731
     tiebreak = f"{model.order} NULLS LAST, " if model.order else ""
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _losers AS
+        SELECT rid FROM (
+            SELECT c.rowid AS rid, {", ".join(f"c.{k}" for k in model.key)}, {f"c.{model.order}, " if model.order else ""}c._load_id, c._line_no
+            FROM _candidates c
+            SEMI JOIN (SELECT {keys} FROM _candidates GROUP BY ALL HAVING count(*) > 1) r ON {same_key("c", "r")}
+        )
+        QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {tiebreak}_load_id, _line_no) > 1
+    """)
     before = conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
     conn.execute(f"""
         INSERT INTO {model.table}
         SELECT * FROM _candidates n
-        WHERE NOT EXISTS (SELECT 1 FROM {model.table} o WHERE {match})
-        QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {tiebreak}_load_id, _line_no) = 1
-        {f'ORDER BY {model.order}' if model.order else ''}
+        WHERE NOT EXISTS (SELECT 1 FROM {model.table} o WHERE {same_key("o", "n")})
+          AND n.rowid NOT IN (SELECT rid FROM _losers)
     """)
     after = conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
     candidates = conn.execute("SELECT count(*) FROM _candidates").fetchone()[0]
@@ -131,7 +143,7 @@ def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], Non
         for name in TABLE_MODELS:
             m = load_model(name)
             conn.execute(f"CREATE OR REPLACE TABLE {m.table} AS {m.sql}")
-        for table in ("_candidates", "_batch", "_webhook_changes", "_management_values"):
+        for table in ("_candidates", "_losers", "_batch", "_webhook_changes", "_management_values"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
     return stats
 

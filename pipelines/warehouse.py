@@ -1,6 +1,7 @@
 """Opening the DuckDB warehouse, creating its schemas, and publishing a read-only copy."""
 from __future__ import annotations
 
+import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,8 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
             ) from None
         raise UserError(f"{path}: cannot open the warehouse ({exc})") from None
     conn.execute("SET TimeZone = 'UTC'")
+    # DuckDB would otherwise take 80% of RAM; past this it spills to disk instead.
+    conn.execute(f"SET memory_limit = '{os.environ.get('WABA_DUCKDB_MEMORY_LIMIT', '2GB')}'")
     return conn
 
 

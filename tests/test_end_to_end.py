@@ -25,7 +25,8 @@ def world(tmp_path_factory) -> Path:
 def loaded(world, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("WABA_APP_SECRET", SECRET)
     warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    run_pipeline(world, warehouse, warehouse.parent / "reports", verbose=False)
+    summary = run_pipeline(world, warehouse, warehouse.parent / "reports", verbose=False)
+    assert summary.failed_checks == []
     return warehouse
 
 
@@ -135,3 +136,16 @@ def _fingerprint(warehouse: Path) -> dict:
         return {t: conn.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM (SELECT * FROM {t})").fetchall() for t in tables}
     finally:
         conn.close()
+
+
+def test_dagster_definitions_are_grouped_described_and_checked():
+    from pipelines.definitions import MAIN_JOB, defs
+
+    d = defs()
+    specs = list(d.resolve_all_asset_specs())
+    assert {s.group_name for s in specs} == {"ingest", "staging", "reporting"}
+    assert all(s.description for s in specs)
+    assert len([s for s in specs if s.key.path[0] == "raw"]) == 7
+    assert d.resolve_job_def(MAIN_JOB) is not None
+    check_names = {k.name for k in d.resolve_asset_graph().asset_check_keys}
+    assert {"rows_accounted_for", "no_unreadable_files"} <= check_names

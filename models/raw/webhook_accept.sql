@@ -1,5 +1,5 @@
 -- One row per non-blank line of the files being loaded: the delivery body, its format
--- (cloud | onprem | NULL when it cannot be accepted), content hash, duplicate flag and signature check.
+-- (cloud | onprem | NULL when it cannot be accepted), content hash and signature check.
 CREATE OR REPLACE TEMP TABLE _deliveries AS
 WITH joined AS (
     SELECT c.file_no, c.line_no, c.is_capture, c.received_at, c.signature, c.head_failed, c.object,
@@ -8,16 +8,20 @@ WITH joined AS (
     WHERE NOT c.is_blank
 ), judged AS (
     SELECT *,
-           CASE WHEN is_capture THEN try(json_transform(body, '{"object":"VARCHAR"}')).object ELSE object END AS body_object,
-           CASE WHEN is_capture THEN json_valid(body) ELSE NOT head_failed OR json_valid(body) END AS is_json,
+           -- One parse per body: a body that yields no object is then either not JSON or not an object.
+           CASE WHEN is_capture THEN try(json_transform(body, '{"object":"VARCHAR"}')) END AS capture_head,
            md5_number(body) AS content_md5
     FROM joined
+), checked AS (
+    SELECT * EXCLUDE (capture_head),
+           CASE WHEN is_capture THEN capture_head.object ELSE object END AS body_object,
+           CASE WHEN is_capture AND capture_head IS NOT NULL THEN true
+                WHEN NOT is_capture AND NOT head_failed THEN true
+                ELSE json_valid(body) END AS is_json
+    FROM judged
 )
 SELECT file_no, line_no, body, received_at, content_md5,
        NOT is_json AS invalid_json,
-       -- Meta delivers at least once: a body seen before (in this file or any loaded one) is a duplicate.
-       row_number() OVER (PARTITION BY content_md5 ORDER BY file_no, line_no) > 1
-           OR content_md5 IN (SELECT content_md5 FROM raw.webhook_deliveries) AS is_duplicate,
        CASE
            WHEN NOT is_json THEN NULL
            WHEN body_object = 'whatsapp_business_account' THEN 'cloud'
@@ -31,4 +35,5 @@ SELECT file_no, line_no, body, received_at, content_md5,
            WHEN lower(signature) = 'sha256=' || sha256($opad::BLOB || unhex(sha256($ipad::BLOB || encode(body)))) THEN 'valid'
            ELSE 'invalid'
        END AS signature_status
-FROM judged;
+FROM checked;
+

@@ -23,6 +23,7 @@ SOURCE = "webhooks"
 APP_SECRET_ENV = "WABA_APP_SECRET"
 CLASSIFY_SQL = (MODELS_DIR / "raw" / "webhook_lines.sql").read_text()
 ACCEPT_SQL = (MODELS_DIR / "raw" / "webhook_accept.sql").read_text().replace("$ipad", "$1").replace("$opad", "$2")
+REPEATS_SQL = (MODELS_DIR / "raw" / "webhook_repeats.sql").read_text()
 # Bytes of text per batch, estimating gzip at 8:1; bounds memory, amortises per-statement cost.
 BATCH_TEXT_BYTES = 256 * 1024 * 1024
 GZIP_RATIO = 8
@@ -86,16 +87,18 @@ def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile]
                      "unnest(?::VARCHAR[]) AS file_path", [len(batch), load_ids, [f.rel_path for f in batch]])
         conn.execute(CLASSIFY_SQL)
         conn.execute(ACCEPT_SQL, [ipad, opad])
+        conn.execute(REPEATS_SQL)
         conn.execute("""
             INSERT INTO raw.webhook_deliveries
             SELECT f.load_id, d.line_no, d.content_md5, d.payload_format, d.received_at, d.signature_status, d.body
             FROM _deliveries d JOIN _files f USING (file_no)
-            WHERE d.payload_format IS NOT NULL AND NOT d.is_duplicate ORDER BY d.file_no, d.line_no
+            WHERE d.payload_format IS NOT NULL AND (d.file_no, d.line_no) NOT IN (SELECT (file_no, line_no) FROM _repeats)
+            ORDER BY d.file_no, d.line_no
         """)
         conn.execute("""
             INSERT INTO raw.duplicates
             SELECT f.load_id, 'webhooks', d.line_no, d.content_md5, d.received_at
-            FROM _deliveries d JOIN _files f USING (file_no) WHERE d.payload_format IS NOT NULL AND d.is_duplicate
+            FROM _deliveries d JOIN _files f USING (file_no) JOIN _repeats r USING (file_no, line_no)
         """)
         conn.execute("""
             INSERT INTO raw.quarantine
@@ -120,7 +123,7 @@ def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile]
             c["load_id"] = load_ids[file_no]
             per_file.append(c)
         record_loads(conn, SOURCE, batch, per_file)
-        for table in ("_lines", "_classified", "_deliveries", "_files"):
+        for table in ("_lines", "_classified", "_deliveries", "_repeats", "_files"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
     return per_file
 
