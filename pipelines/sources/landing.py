@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -85,3 +86,31 @@ def load_counts(conn: duckdb.DuckDBPyConnection, load_id: int, rows_in_sql: str,
                (SELECT count(*) FROM raw.quarantine WHERE load_id = $1 AND line_no IS NOT NULL)
     """, [load_id]).fetchone()
     return {"rows_in": rows_in, "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_quarantined": quarantined}
+
+
+COUNT_KEYS = ("rows_in", "rows_loaded", "rows_duplicate", "rows_quarantined")
+
+
+@dataclass
+class LoadTotals:
+    """What one source's load did, file by file, for progress lines and asset metadata."""
+
+    source: str
+    files: int
+    files_skipped: int
+    progress: Callable[[str], None]
+    files_loaded: int = 0
+    load_ids: list[int] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+
+    def add(self, f: LandingFile, counts: dict, position: str = "") -> None:
+        self.files_loaded += 1
+        self.load_ids.append(counts["load_id"])
+        for key in COUNT_KEYS:
+            self.counts[key] += counts[key]
+        self.progress(f"{self.source} {position}{f.rel_path}: {counts['rows_loaded']} loaded, "
+                      f"{counts['rows_duplicate']} duplicate, {counts['rows_quarantined']} quarantined")
+
+    def as_dict(self) -> dict:
+        return {"files": self.files, "files_loaded": self.files_loaded, "files_skipped": self.files_skipped,
+                **self.counts, "load_ids": self.load_ids}

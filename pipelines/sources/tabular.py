@@ -13,7 +13,8 @@ from typing import Callable
 import duckdb
 
 from pipelines.sources.landing import (
-    LandingFile, files_to_load, find_files, load_counts, record_loads, reserve_load_ids, retire_previous_versions,
+    LandingFile, LoadTotals, files_to_load, find_files, load_counts, record_loads, reserve_load_ids,
+    retire_previous_versions,
 )
 from pipelines.warehouse import transaction
 
@@ -110,19 +111,12 @@ def _reader(path: Path) -> str:
 def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: TabularSource,
                  progress: Callable[[str], None] = lambda _: None) -> dict:
     ensure_table(conn, source)
-    files = [f for f in find_files(landing, source.folder, source.suffixes, prefix=source.prefix)]
+    files = find_files(landing, source.folder, source.suffixes, prefix=source.prefix)
     todo, skipped = files_to_load(conn, source.name, files)
-    totals = {"files": len(files), "files_loaded": 0, "files_skipped": len(skipped),
-              "rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0, "load_ids": []}
+    totals = LoadTotals(source.name, len(files), len(skipped), progress)
     for f in todo:
-        counts = load_tabular_file(conn, source, f)
-        progress(f"{source.name} {f.rel_path}: {counts['rows_loaded']} loaded, {counts['rows_duplicate']} duplicate, "
-                 f"{counts['rows_quarantined']} quarantined")
-        totals["files_loaded"] += 1
-        totals["load_ids"].append(counts["load_id"])
-        for key in ("rows_in", "rows_loaded", "rows_duplicate", "rows_quarantined"):
-            totals[key] += counts[key]
-    return totals
+        totals.add(f, load_tabular_file(conn, source, f))
+    return totals.as_dict()
 
 
 def _read_file(conn, source: TabularSource, f: LandingFile) -> str | None:

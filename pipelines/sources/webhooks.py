@@ -14,7 +14,8 @@ from typing import Callable
 import duckdb
 
 from pipelines.sources.landing import (
-    WEBHOOK_SUFFIXES, LandingFile, files_to_load, find_files, record_loads, reserve_load_ids, retire_previous_versions,
+    WEBHOOK_SUFFIXES, LandingFile, LoadTotals, files_to_load, find_files, record_loads, reserve_load_ids,
+    retire_previous_versions,
 )
 from pipelines.sources.line_reader import create_lines_table, read_lines
 from pipelines.warehouse import MODELS_DIR, transaction
@@ -59,20 +60,11 @@ def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: st
     files = find_files(landing, "webhooks", WEBHOOK_SUFFIXES)
     todo, skipped = files_to_load(conn, SOURCE, files)
     ipad, opad = hmac_pads(app_secret)
-    totals = {"files": len(files), "files_loaded": 0, "files_skipped": len(skipped),
-              "rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0, "load_ids": []}
-    done = 0
+    totals = LoadTotals(SOURCE, len(files), len(skipped), progress)
     for batch in _batches(todo):
-        per_file = load_webhook_batch(conn, batch, ipad, opad)
-        for f, counts in zip(batch, per_file):
-            done += 1
-            progress(f"webhooks {done}/{len(todo)} {f.rel_path}: {counts['rows_loaded']} loaded, "
-                     f"{counts['rows_duplicate']} duplicate, {counts['rows_quarantined']} quarantined")
-            totals["files_loaded"] += 1
-            totals["load_ids"].append(counts["load_id"])
-            for key in ("rows_in", "rows_loaded", "rows_duplicate", "rows_quarantined"):
-                totals[key] += counts[key]
-    return totals
+        for f, counts in zip(batch, load_webhook_batch(conn, batch, ipad, opad)):
+            totals.add(f, counts, position=f"{totals.files_loaded + 1}/{len(todo)} ")
+    return totals.as_dict()
 
 
 def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile],
