@@ -150,3 +150,12 @@ def test_out_of_order_statuses_are_ordered_by_event_time_not_arrival(landing, wa
     write_lines(landing / "webhooks" / "day1.jsonl", [sent])
     load_all(warehouse, landing)
     assert query("SELECT status FROM staging.message_statuses ORDER BY status_at") == [("sent",), ("read",)]
+
+
+def test_user_preferences_contacts_link_identities(landing, warehouse, query):
+    value = {**messages_value(contacts=[{"profile": {"name": "Ana"}, "wa_id": "5511999990000", "user_id": "BR.42"}]),
+             "user_preferences": [{"wa_id": "5511999990000", "user_id": "BR.42", "category": "marketing_messages",
+                                   "value": "stop", "timestamp": T}]}
+    write_lines(landing / "webhooks" / "p.jsonl", [envelope("W1", "user_preferences", value, time=T)])
+    load_all(warehouse, landing)
+    assert query("SELECT wa_id, user_id, first_seen_at FROM staging.customer_identities") == [("5511999990000", "BR.42", AT)]
