@@ -15,18 +15,18 @@ class RunSummary:
     reports: Path
     seconds: float
     files: dict = field(default_factory=dict)          # source -> (files loaded, rows in, loaded, duplicates, quarantined)
-    skipped_files: int = 0
     staging_rows: dict = field(default_factory=dict)
     unreadable_files: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [f"done in {self.seconds:.1f}s"]
-        lines.append(f"  {'source':24} {'files':>6} {'rows in':>10} {'loaded':>10} {'duplicate':>10} {'quarantined':>11}")
+        if not self.files:
+            lines.append("  no new or changed files: every landing file was already loaded with the same content")
+        else:
+            lines.append(f"  {'source':24} {'files':>6} {'rows in':>10} {'loaded':>10} {'duplicate':>10} {'quarantined':>11}")
         for source, (files, rows_in, loaded, dup, bad) in sorted(self.files.items()):
-            lines.append(f"  {source:24} {files:>6} {rows_in:>10} {loaded:>10} {dup:>10} {bad:>11}")
-        if self.skipped_files:
-            lines.append(f"  {self.skipped_files} file(s) skipped: already loaded with the same content")
+                lines.append(f"  {source:24} {files:>6} {rows_in:>10} {loaded:>10} {dup:>10} {bad:>11}")
         busiest = sorted(self.staging_rows.items(), key=lambda kv: -kv[1])[:6]
         lines.append("  staging rows: " + ", ".join(f"{name} {rows}" for name, rows in busiest))
         lines.append(f"warehouse: {self.warehouse}")

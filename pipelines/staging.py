@@ -6,6 +6,7 @@ triggers a full rebuild instead. The business's own exports are small and are re
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ class Model:
     key: tuple[str, ...]
     order: str | None
     description: str
+    inputs: tuple[str, ...]  # landing sources a table model is rebuilt from
 
     @property
     def table(self) -> str:
@@ -49,10 +51,12 @@ def load_model(name: str) -> Model:
     header = re.findall(r"^-- ?(.*)$", text, flags=re.M)
     key = next((h.split(":", 1)[1] for h in header if h.startswith("key:")), "")
     order = next((h.split(":", 1)[1].strip() for h in header if h.startswith("order:")), None)
-    description = " ".join(h for h in header if not re.match(r"(key|order|materialize):", h))
+    inputs = next((h.split(":", 1)[1] for h in header if h.startswith("inputs:")), "")
+    description = " ".join(h for h in header if not re.match(r"(key|order|materialize|inputs):", h))
     description = re.sub(r"^staging\.\w+: ", "", description)
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
-    return Model(name, body, tuple(k.strip() for k in key.split(",") if k.strip()), order, description)
+    return Model(name, body, tuple(k.strip() for k in key.split(",") if k.strip()), order, description,
+                 tuple(i.strip() for i in inputs.split(",") if i.strip()))
 
 
 def run_macros(conn: duckdb.DuckDBPyConnection) -> None:
@@ -137,21 +141,30 @@ def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], Non
                 stats[m.name]["inserted"] += inserted
             conn.execute("INSERT INTO staging.staged_loads SELECT load_id, now() FROM _batch")
             progress(f"staging: webhook batch {number}/{len(batches)} ({len(batch)} files)")
+        existing = {r[0] for r in conn.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()}
         for m in incremental:  # a warehouse with no webhooks yet still gets every table
-            if not _table_exists(conn, m.table):
+            if m.table not in existing:
                 _create_empty(conn, m)
-        for name in TABLE_MODELS:
-            m = load_model(name)
-            conn.execute(f"CREATE OR REPLACE TABLE {m.table} AS {m.sql}")
+        _rebuild_table_models(conn, existing, rebuild_all=full)
         for table in ("_candidates", "_losers", "_batch", "_webhook_changes", "_management_values"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
     return stats
 
 
-def _table_exists(conn, table: str) -> bool:
-    schema, name = table.split(".")
-    return conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                        [schema, name]).fetchone()[0] > 0
+def _rebuild_table_models(conn, existing: set[str], rebuild_all: bool) -> None:
+    """Rebuild a table model only when its SQL changed or a landing source it reads loaded something since."""
+    conn.execute("CREATE TABLE IF NOT EXISTS staging.model_state "
+                 "(model VARCHAR PRIMARY KEY, built_through_load_id BIGINT, sql_md5 VARCHAR)")
+    latest = dict(conn.execute("SELECT source, max(load_id) FROM raw.load_audit GROUP BY source").fetchall())
+    built = {r[0]: r[1:] for r in conn.execute("SELECT model, built_through_load_id, sql_md5 FROM staging.model_state").fetchall()}
+    for name in TABLE_MODELS:
+        m = load_model(name)
+        through = max((latest.get(source, 0) for source in m.inputs), default=0)
+        state = (through, hashlib.md5(m.sql.encode()).hexdigest())
+        if rebuild_all or m.table not in existing or built.get(name) != state:
+            conn.execute(f"CREATE OR REPLACE TABLE {m.table} AS {m.sql}")
+            conn.execute("INSERT OR REPLACE INTO staging.model_state VALUES (?, ?, ?)", [name, *state])
 
 
 def _create_empty(conn, model: Model) -> None:

@@ -1,6 +1,7 @@
 -- staging.accounts: one row per WABA seen anywhere, with its business portfolio, timezone and currency.
 -- A WABA absent from accounts.csv is its own portfolio, in UTC.
 -- materialize: table
+-- inputs: accounts, webhooks, message_logs
 WITH listed AS (
     SELECT waba_id, business_portfolio_id, timezone, currency
     FROM raw.accounts

@@ -1,6 +1,7 @@
 -- staging.customer_identities: one row per (wa_id, business-scoped user id) pair seen together, so a
 -- customer known only by user id can be joined to what was recorded under the phone number.
 -- materialize: table
+-- inputs: webhooks
 WITH pairs AS (
     SELECT wa_id, user_id, parent_user_id, seen_at FROM staging.webhook_contacts
     UNION ALL

@@ -1,6 +1,7 @@
 -- staging.message_log: one row per outbound message id in the business's own send log (what webhooks
 -- never carry: template, campaign, agent); the earliest-loaded row wins when a message id repeats.
 -- materialize: table
+-- inputs: message_logs
 SELECT message_id, sent_at, waba_id, phone_number_id, recipient_id, lower(message_type) AS message_type,
        template_name, template_language, lower(template_category) AS template_category, campaign, agent,
        load_id AS _load_id, line_no AS _line_no

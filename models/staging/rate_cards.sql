@@ -1,6 +1,7 @@
 -- staging.rate_cards: one row per (effective date, market, category, volume band) rate from the
 -- landing folder's rate cards; the last-loaded file wins when two give the same band.
 -- materialize: table
+-- inputs: rate_cards
 SELECT effective_from, market, lower(category) AS category, upper(currency) AS currency, rate,
        coalesce(volume_from, 0) AS volume_from, volume_to
 FROM raw.rate_cards

@@ -1,6 +1,7 @@
 -- staging.unknown_values: one row per (column, value) Meta sent that our reference lists do not know
 -- yet, with how often it was seen. Such rows are kept in staging; this table makes them visible.
 -- materialize: table
+-- inputs: webhooks
 WITH observed AS (
     SELECT 'message_statuses.status' AS column_name, status AS value FROM staging.message_statuses
     UNION ALL SELECT 'message_statuses.pricing_category', pricing_category FROM staging.message_statuses
