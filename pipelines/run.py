@@ -26,7 +26,7 @@ class RunSummary:
         else:
             lines.append(f"  {'source':24} {'files':>6} {'rows in':>10} {'loaded':>10} {'duplicate':>10} {'quarantined':>11}")
         for source, (files, rows_in, loaded, dup, bad) in sorted(self.files.items()):
-                lines.append(f"  {source:24} {files:>6} {rows_in:>10} {loaded:>10} {dup:>10} {bad:>11}")
+            lines.append(f"  {source:24} {files:>6} {rows_in:>10} {loaded:>10} {dup:>10} {bad:>11}")
         busiest = sorted(self.staging_rows.items(), key=lambda kv: -kv[1])[:6]
         lines.append("  staging rows: " + ", ".join(f"{name} {rows}" for name, rows in busiest))
         lines.append(f"warehouse: {self.warehouse}")
