@@ -22,16 +22,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+ENTRY_SHAPE = ('[{"id": "VARCHAR", "changes": [{"field": "VARCHAR", "value": {"statuses": [{"id": "VARCHAR", '
+               '"status": "VARCHAR", "timestamp": "VARCHAR", "recipient_id": "VARCHAR"}]}}]}]')
+# The floor reads bare envelopes and capture records (whose body is a JSON string) alike, as we must.
 FLOOR_SQL = """
 CREATE TABLE statuses AS
+WITH lines AS (
+    SELECT entry, body FROM read_json({files}, format='newline_delimited', ignore_errors=true,
+        columns={{entry: 'JSON', body: 'VARCHAR'}})
+), envelopes AS (
+    SELECT CASE WHEN entry IS NOT NULL THEN json_transform(entry, '{shape}')
+                ELSE json_transform(body, '{{"entry": {shape}}}').entry END AS entry
+    FROM lines
+)
 SELECT s.id, s.status, s.timestamp, s.recipient_id
 FROM (SELECT unnest(c.value.statuses) AS s
-      FROM (SELECT unnest(e.changes) AS c
-            FROM (SELECT unnest(entry) AS e
-                  FROM read_json({files}, format='newline_delimited', ignore_errors=true,
-                       columns={{object: 'VARCHAR', entry: 'STRUCT(id VARCHAR, changes STRUCT(field VARCHAR,
-                       value STRUCT(statuses STRUCT(id VARCHAR, status VARCHAR, timestamp VARCHAR,
-                       recipient_id VARCHAR)[]))[])[]'}}))))
+      FROM (SELECT unnest(e.changes) AS c FROM (SELECT unnest(entry) AS e FROM envelopes)))
 """
 
 
@@ -43,7 +49,7 @@ def step(name: str, landing: Path, warehouse: Path) -> dict:
     if name == "floor":
         files = sorted(str(p) for p in (landing / "webhooks").rglob("*") if p.name.endswith((".jsonl.gz", ".ndjson", ".jsonl")))
         conn = duckdb.connect(str(warehouse))
-        conn.execute(FLOOR_SQL.format(files=files))
+        conn.execute(FLOOR_SQL.format(files=files, shape=ENTRY_SHAPE))
         rows = conn.execute("SELECT count(*) FROM statuses").fetchone()[0]
         conn.close()
     else:

@@ -29,7 +29,7 @@ TABLE_MODELS = [
     "template_snapshots", "accounts", "optin_events", "rate_cards", "unknown_values",
 ]
 # Deliveries parsed per batch: bounds memory on a 10M-envelope first load.
-BATCH_ROWS = 400_000
+BATCH_ROWS = 200_000
 
 
 @dataclass(frozen=True)

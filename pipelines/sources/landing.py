@@ -8,6 +8,8 @@ from typing import Callable
 
 import duckdb
 
+from pipelines.warehouse import MODELS_DIR
+
 WEBHOOK_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
 
 
@@ -114,3 +116,11 @@ class LoadTotals:
     def as_dict(self) -> dict:
         return {"files": self.files, "files_loaded": self.files_loaded, "files_skipped": self.files_skipped,
                 **self.counts, "load_ids": self.load_ids}
+
+
+REPEATS_SQL = (MODELS_DIR / "raw" / "repeats.sql").read_text()
+
+
+def find_repeats(conn: duckdb.DuckDBPyConnection, candidates: str, position: str, history: str) -> None:
+    """Fill temp table `_repeats` with the positions of `candidates` whose content was already loaded."""
+    conn.execute(REPEATS_SQL.format(candidates=candidates, position=position, history=history))

@@ -13,7 +13,7 @@ from typing import Callable
 import duckdb
 
 from pipelines.sources.landing import (
-    LandingFile, LoadTotals, files_to_load, find_files, load_counts, record_loads, reserve_load_ids,
+    LandingFile, LoadTotals, files_to_load, find_files, find_repeats, load_counts, record_loads, reserve_load_ids,
     retire_previous_versions,
 )
 from pipelines.warehouse import transaction
@@ -22,7 +22,8 @@ from pipelines.warehouse import transaction
 PARSERS = {
     "VARCHAR": "nullif(trim({c}), '')",
     "TIMESTAMPTZ": (
-        "CASE WHEN regexp_full_match(trim({c}), '[0-9]{{9,11}}(\\.[0-9]+)?') THEN to_timestamp(trim({c})::DOUBLE) "
+        "CASE WHEN strlen(trim({c})) BETWEEN 9 AND 20 AND try_cast(trim({c}) AS DOUBLE) IS NOT NULL "
+        "THEN to_timestamp(trim({c})::DOUBLE) "
         "ELSE try_cast(trim({c}) AS TIMESTAMPTZ) END"
     ),
     "DATE": "try_cast(trim({c}) AS DATE)",
@@ -177,21 +178,15 @@ def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> Non
         FROM (SELECT row_number() OVER () + 1 AS line_no, md5_number({original}) AS content_md5,
                      {original} AS original_text, {parsed}, {raw_cols} FROM _rows)
     """)
-    conn.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _judged AS
-        SELECT *, problem IS NULL AND (
-                   row_number() OVER (PARTITION BY content_md5, problem IS NULL ORDER BY line_no) > 1
-                   OR content_md5 IN (SELECT content_md5 FROM {source.table})) AS is_duplicate
-        FROM _typed
-    """)
+    find_repeats(conn, "(SELECT line_no, content_md5 FROM _typed WHERE problem IS NULL)", "line_no", source.table)
     cols = ", ".join(source.columns)
-    conn.execute(f"INSERT INTO {source.table} SELECT $1, line_no, content_md5, {cols} FROM _judged "
-                 "WHERE problem IS NULL AND NOT is_duplicate ORDER BY line_no", [load_id])
-    conn.execute("INSERT INTO raw.duplicates SELECT $1, $2, line_no, content_md5, NULL FROM _judged WHERE is_duplicate",
+    conn.execute(f"INSERT INTO {source.table} SELECT $1, line_no, content_md5, {cols} FROM _typed "
+                 "WHERE problem IS NULL AND line_no NOT IN (SELECT line_no FROM _repeats) ORDER BY line_no", [load_id])
+    conn.execute("INSERT INTO raw.duplicates SELECT $1, $2, t.line_no, t.content_md5, NULL FROM _typed t JOIN _repeats USING (line_no)",
                  [load_id, source.name])
     conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, split_part(problem, ':', 1), problem, original_text
-                    FROM _judged WHERE problem IS NOT NULL""", [load_id, source.name, f.rel_path])
-    conn.execute("DROP TABLE IF EXISTS _typed; DROP TABLE IF EXISTS _judged")
+                    FROM _typed WHERE problem IS NOT NULL""", [load_id, source.name, f.rel_path])
+    conn.execute("DROP TABLE IF EXISTS _typed; DROP TABLE IF EXISTS _repeats")
 
 
 def _head_text(path: Path, limit: int = 65536) -> str:

@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from pipelines.sources.landing import (
-    WEBHOOK_SUFFIXES, LandingFile, LoadTotals, files_to_load, find_files, record_loads, reserve_load_ids,
+    WEBHOOK_SUFFIXES, LandingFile, LoadTotals, files_to_load, find_files, find_repeats, record_loads, reserve_load_ids,
     retire_previous_versions,
 )
 from pipelines.sources.line_reader import create_lines_table, read_lines
@@ -24,9 +24,8 @@ SOURCE = "webhooks"
 APP_SECRET_ENV = "WABA_APP_SECRET"
 CLASSIFY_SQL = (MODELS_DIR / "raw" / "webhook_lines.sql").read_text()
 ACCEPT_SQL = (MODELS_DIR / "raw" / "webhook_accept.sql").read_text().replace("$ipad", "$1").replace("$opad", "$2")
-REPEATS_SQL = (MODELS_DIR / "raw" / "webhook_repeats.sql").read_text()
 # Bytes of text per batch, estimating gzip at 8:1; bounds memory, amortises per-statement cost.
-BATCH_TEXT_BYTES = 256 * 1024 * 1024
+BATCH_TEXT_BYTES = 128 * 1024 * 1024
 GZIP_RATIO = 8
 
 
@@ -79,7 +78,8 @@ def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile]
                      "unnest(?::VARCHAR[]) AS file_path", [len(batch), load_ids, [f.rel_path for f in batch]])
         conn.execute(CLASSIFY_SQL)
         conn.execute(ACCEPT_SQL, [ipad, opad])
-        conn.execute(REPEATS_SQL)
+        find_repeats(conn, "(SELECT file_no, line_no, content_md5 FROM _deliveries WHERE payload_format IS NOT NULL)",
+                     "file_no, line_no", "raw.webhook_deliveries")
         conn.execute("""
             INSERT INTO raw.webhook_deliveries
             SELECT f.load_id, d.line_no, d.content_md5, d.payload_format, d.received_at, d.signature_status, d.body
