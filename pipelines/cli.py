@@ -71,6 +71,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.out.exists() and any(args.out.iterdir()):
         raise UserError(f"{args.out}: folder is not empty; choose a new --out folder")
+    if args.end < args.start:
+        raise UserError(f"--end {args.end} is before --start {args.start}")
+    if args.customers < 1:
+        raise UserError("--customers must be at least 1")
     started = time.monotonic()
     truth = generate_world(args.out, seed=args.seed, customers=args.customers, start=args.start, end=args.end,
                            envelopes=args.scale, progress=lambda line: print(line, flush=True))

@@ -72,3 +72,21 @@ def test_published_copy_is_readable_while_the_warehouse_is_being_written(tmp_pat
     finally:
         writer.close()
     assert reader.stdout.strip() == "1", reader.stderr
+
+
+def test_generate_refuses_a_backwards_period_and_a_full_folder(tmp_path):
+    result = waba("generate", "--out", tmp_path / "w", "--start", "2026-01-01", "--end", "2025-01-01")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "waba: error: --end 2025-01-01 is before --start 2026-01-01"
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    result = waba("generate", "--out", tmp_path / "full")
+    assert result.returncode == 2 and "folder is not empty" in result.stderr
+
+
+def test_generate_writes_a_small_world(tmp_path):
+    out = tmp_path / "w"
+    result = waba("generate", "--out", out, "--customers", "20", "--start", "2025-06-01", "--end", "2025-06-30")
+    assert result.returncode == 0, result.stderr
+    assert (out / "ground_truth.json").exists() and (out / "webhooks" / "cloud").is_dir()
+    assert "webhook envelopes" in result.stdout.splitlines()[-1]
