@@ -1,8 +1,11 @@
--- Macros every model may use. Meta sends Unix seconds as strings, sometimes as integers;
--- exports use ISO 8601. Each becomes a TIMESTAMPTZ in UTC, or NULL when unreadable.
+-- Macros every model may use (created on every connection). Meta sends Unix seconds as strings,
+-- sometimes as integers; exports use ISO 8601. Each becomes a TIMESTAMPTZ in UTC, or NULL when
+-- unreadable. Only 9 to 11 digits count as Unix seconds (1973 to 5138): anything longer (milliseconds,
+-- garbage) is NULL rather than an out-of-range crash.
 CREATE OR REPLACE TEMP MACRO waba_ts(x) AS
-    CASE WHEN regexp_full_match(CAST(x AS VARCHAR), '[0-9]+(\.[0-9]+)?') THEN to_timestamp(CAST(x AS VARCHAR)::DOUBLE)
-         ELSE try_cast(CAST(x AS VARCHAR) AS TIMESTAMPTZ) END;
+    CASE WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '[0-9]{9,11}(\.[0-9]+)?')
+         THEN to_timestamp(trim(CAST(x AS VARCHAR))::DOUBLE)
+         ELSE try_cast(trim(CAST(x AS VARCHAR)) AS TIMESTAMPTZ) END;
 
 -- The typed shape of a `messages`-field value (also the shape of an On-Premises API body).
 CREATE OR REPLACE TEMP MACRO messages_value_shape() AS '{
@@ -13,7 +16,7 @@ CREATE OR REPLACE TEMP MACRO messages_value_shape() AS '{
     "statuses": [{"id": "VARCHAR", "status": "VARCHAR", "timestamp": "VARCHAR",
                   "recipient_id": "VARCHAR", "recipient_user_id": "VARCHAR",
                   "recipient_parent_user_id": "VARCHAR", "parent_recipient_user_id": "VARCHAR",
-                  "recipient_type": "VARCHAR", "biz_opaque_callback_data": "VARCHAR",
+                  "recipient_type": "VARCHAR", "recipient_participant_id": "VARCHAR", "biz_opaque_callback_data": "VARCHAR",
                   "conversation": {"id": "VARCHAR", "expiration_timestamp": "VARCHAR", "origin": {"type": "VARCHAR"}},
                   "pricing": {"billable": "BOOLEAN", "pricing_model": "VARCHAR", "type": "VARCHAR",
                               "pricing_type": "VARCHAR", "category": "VARCHAR"},

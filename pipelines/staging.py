@@ -59,10 +59,6 @@ def load_model(name: str) -> Model:
                  tuple(i.strip() for i in inputs.split(",") if i.strip()))
 
 
-def run_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute((MODELS_DIR / "macros.sql").read_text())
-
-
 def _needs_full_rebuild(conn) -> bool:
     return conn.execute("""
         SELECT count(*) FROM staging.staged_loads s JOIN raw.load_audit a USING (load_id) WHERE a.status = 'replaced'
@@ -120,7 +116,6 @@ def _insert_deduplicated(conn, model: Model) -> tuple[int, int]:
 
 def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None] = lambda _: None,
                   full: bool = False) -> dict:
-    run_macros(conn)
     incremental = [load_model(n) for n in INCREMENTAL_MODELS]
     stats = {m.name: {"candidates": 0, "inserted": 0} for m in incremental}
     with transaction(conn):

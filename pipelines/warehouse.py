@@ -30,6 +30,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     conn.execute("SET TimeZone = 'UTC'")
     # DuckDB would otherwise take 80% of RAM; past this it spills to disk instead.
     conn.execute(f"SET memory_limit = '{os.environ.get('WABA_DUCKDB_MEMORY_LIMIT', '2GB')}'")
+    conn.execute((MODELS_DIR / "macros.sql").read_text())
     return conn
 
 

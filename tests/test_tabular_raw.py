@@ -85,3 +85,14 @@ def test_waba_without_accounts_row_is_its_own_portfolio_in_utc(landing, warehous
     (landing / "message_logs" / "l.csv").write_text(LOG_HEADER + "w1,2025-07-01T12:00:00Z,W9,PN1,1,text,,,\n")
     load_all(warehouse, landing)
     assert query("SELECT waba_id, business_portfolio_id, timezone FROM staging.accounts") == [("W9", "W9", "UTC")]
+
+
+def test_rows_differing_only_in_where_a_comma_sits_are_distinct(landing, warehouse, query):
+    (landing / "message_logs").mkdir()
+    (landing / "message_logs" / "l.csv").write_text(
+        "message_id,sent_at,waba_id,phone_number_id,recipient_id,message_type,campaign,agent\n"
+        'w1,1751371200,W1,PN1,1,text,"x,",y\n'
+        'w1,1751371200,W1,PN1,1,text,x,",y"\n'
+        "w2,99999999999999999999,W1,PN1,1,text,,\n")
+    load_all(warehouse, landing)
+    assert query("SELECT rows_in, rows_loaded, rows_duplicate, rows_quarantined FROM raw.load_audit") == [(3, 2, 0, 1)]

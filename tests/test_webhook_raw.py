@@ -65,10 +65,32 @@ def test_capture_record_signatures_are_verified_per_delivery(landing, warehouse,
     unsigned = capture(json.dumps(status_envelope("m3")), secret=None)
     write_lines(landing / "webhooks" / "cap.jsonl", [capture(good), record_forged, unsigned])
     load_all(warehouse, landing)
-    assert query("SELECT line_no, signature_status, received_at IS NOT NULL FROM raw.webhook_deliveries ORDER BY line_no") == [
-        (1, "valid", True), (2, "invalid", True), (3, "unsigned", True)]
-    # a delivery whose signature fails is kept in raw but never reaches staging
-    assert query("SELECT message_id FROM staging.message_statuses ORDER BY 1") == [("m1",), ("m3",)]
+    bare = status_envelope("m4")
+    write_lines(landing / "webhooks" / "cap2.jsonl", [bare])
+    load_all(warehouse, landing)
+    assert query("""SELECT line_no, signature_status, received_at IS NOT NULL FROM raw.webhook_deliveries
+                    ORDER BY load_id, line_no""") == [(1, "valid", True), (2, "invalid", True), (3, "missing", True),
+                                                      (1, "unsigned", False)]
+    # a delivery whose signature fails or is absent is kept in raw but never reaches staging
+    assert query("SELECT message_id FROM staging.message_statuses ORDER BY 1") == [("m1",), ("m4",)]
+
+
+def test_signature_header_name_is_case_insensitive(landing, warehouse, query):
+    record = capture(json.dumps(status_envelope("m1")))
+    record["headers"] = {"x-HUB-signature-256": record["headers"]["X-Hub-Signature-256"]}
+    write_lines(landing / "webhooks" / "cap.jsonl", [record])
+    load_all(warehouse, landing)
+    assert query("SELECT signature_status FROM raw.webhook_deliveries") == [("valid",)]
+
+
+def test_a_forged_copy_does_not_shadow_the_genuine_delivery(landing, warehouse, query):
+    body = json.dumps(status_envelope("m1"))
+    write_lines(landing / "webhooks" / "day1.jsonl", [capture(body, secret="rotated-away")])
+    write_lines(landing / "webhooks" / "day2.jsonl", [capture(body)])
+    load_all(warehouse, landing)
+    assert query("SELECT signature_status FROM raw.webhook_deliveries ORDER BY load_id") == [("invalid",), ("valid",)]
+    assert query("SELECT count(*) FROM raw.duplicates") == [(0,)]
+    assert query("SELECT message_id FROM staging.message_statuses") == [("m1",)]
 
 
 def test_without_app_secret_signatures_are_unverified(landing, warehouse, query):
@@ -136,4 +158,14 @@ def test_same_content_is_skipped_and_a_changed_file_replaces_its_old_rows(landin
     load_all(warehouse, landing)
     assert query("SELECT status, rows_loaded FROM raw.load_audit ORDER BY load_id") == [("replaced", 2), ("loaded", 3)]
     assert query("SELECT count(*) FROM raw.webhook_deliveries") == [(3,)]
+    assert query("SELECT count(*) FROM staging.message_statuses") == [(3,)]
+
+
+def test_glob_characters_in_a_file_name_read_only_that_file(landing, warehouse, query):
+    write_lines(landing / "webhooks" / "a.jsonl", [status_envelope("m1")])
+    write_lines(landing / "webhooks" / "b.jsonl", [status_envelope("m2")])
+    write_lines(landing / "webhooks" / "[ab].jsonl", [status_envelope("m3")])
+    load_all(warehouse, landing)
+    assert query("SELECT file_path, rows_in, rows_loaded FROM raw.load_audit ORDER BY file_path") == [
+        ("webhooks/[ab].jsonl", 1, 1), ("webhooks/a.jsonl", 1, 1), ("webhooks/b.jsonl", 1, 1)]
     assert query("SELECT count(*) FROM staging.message_statuses") == [(3,)]

@@ -159,3 +159,31 @@ def test_user_preferences_contacts_link_identities(landing, warehouse, query):
     write_lines(landing / "webhooks" / "p.jsonl", [envelope("W1", "user_preferences", value, time=T)])
     load_all(warehouse, landing)
     assert query("SELECT wa_id, user_id, first_seen_at FROM staging.customer_identities") == [("5511999990000", "BR.42", AT)]
+
+
+def test_each_batched_message_gets_its_own_senders_contact(landing, warehouse, query):
+    contacts = [{"profile": {"name": "Ana"}, "wa_id": "551111", "user_id": "BR.111"},
+                {"profile": {"name": "Bo"}, "user_id": "BR.222"}]
+    messages = [inbound("a", "text", {"body": "1"}, sender="551111"),
+                {"from_user_id": "BR.222", "id": "b", "timestamp": str(T), "type": "text", "text": {"body": "2"}}]
+    write_lines(landing / "webhooks" / "m.jsonl", [envelope("W1", "messages", messages_value(messages=messages, contacts=contacts))])
+    load_all(warehouse, landing)
+    assert query("SELECT message_id, customer_id, contact_name FROM staging.inbound_messages ORDER BY 1") == [
+        ("a", "551111", "Ana"), ("b", "BR.222", "Bo")]
+
+
+def test_group_statuses_keep_one_row_per_participant(landing, warehouse, query):
+    statuses = [{"id": "g1", "status": "read", "timestamp": str(T), "recipient_id": "GROUP1", "recipient_type": "group",
+                 "recipient_participant_id": p} for p in ("5511", "5522")]
+    write_lines(landing / "webhooks" / "g.jsonl", [envelope("W1", "messages", messages_value(statuses=statuses))])
+    load_all(warehouse, landing)
+    assert query("SELECT recipient_participant_id FROM staging.message_statuses ORDER BY 1") == [("5511",), ("5522",)]
+
+
+def test_out_of_range_timestamps_become_null_not_a_crash(landing, warehouse, query):
+    statuses = [{"id": "m1", "status": "sent", "timestamp": "99999999999999999999", "recipient_id": "1"},
+                {"id": "m2", "status": "sent", "timestamp": "1751371200000", "recipient_id": "1"}]
+    write_lines(landing / "webhooks" / "s.jsonl", [envelope("W1", "messages", messages_value(statuses=statuses),
+                                                            time=99999999999999999999)])
+    load_all(warehouse, landing)
+    assert query("SELECT message_id, status_at FROM staging.message_statuses ORDER BY 1") == [("m1", None), ("m2", None)]

@@ -48,6 +48,6 @@ CREATE TABLE IF NOT EXISTS raw.webhook_deliveries (
     content_md5      UHUGEINT NOT NULL,
     payload_format   VARCHAR NOT NULL,  -- cloud | onprem
     received_at      TIMESTAMPTZ,       -- from capture records; NULL for bare bodies
-    signature_status VARCHAR NOT NULL,  -- valid | invalid | unsigned (no header) | unverified (no app secret configured)
+    signature_status VARCHAR NOT NULL,  -- valid | invalid | missing (capture record without signature) | unsigned (bare body) | unverified (no app secret configured)
     body             VARCHAR NOT NULL
 );

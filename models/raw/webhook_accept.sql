@@ -30,8 +30,10 @@ SELECT file_no, line_no, body, received_at, content_md5,
                      OR json_exists(body, '$.contacts') OR json_exists(body, '$.errors')) THEN 'onprem'
        END AS payload_format,
        CASE
-           WHEN NOT is_capture OR signature IS NULL THEN 'unsigned'
+           WHEN NOT is_capture THEN 'unsigned'
            WHEN $ipad IS NULL THEN 'unverified'
+           -- With a secret configured, a capture record without its signature cannot be trusted.
+           WHEN signature IS NULL THEN 'missing'
            WHEN lower(signature) = 'sha256=' || sha256($opad::BLOB || unhex(sha256($ipad::BLOB || encode(body)))) THEN 'valid'
            ELSE 'invalid'
        END AS signature_status

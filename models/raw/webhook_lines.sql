@@ -12,7 +12,9 @@ WITH heads AS (
 SELECT file_no, line_no, is_blank,
        head.body IS NOT NULL AND head.received_at IS NOT NULL AS is_capture,
        CASE WHEN head.received_at IS NOT NULL THEN head.body END AS capture_body,
-       CASE WHEN head.received_at IS NOT NULL THEN try_cast(head.received_at AS TIMESTAMPTZ) END AS received_at,
+       CASE WHEN head.received_at IS NOT NULL THEN waba_ts(head.received_at) END AS received_at,
        head.object AS object, head IS NULL AS head_failed,
-       coalesce(head.headers ->> '$."X-Hub-Signature-256"', head.headers ->> '$."x-hub-signature-256"') AS signature
+       -- HTTP header names are case-insensitive.
+       list_filter(map_entries(try(json_transform(head.headers, '"MAP(VARCHAR, VARCHAR)"'))),
+                   h -> lower(h.key) = 'x-hub-signature-256')[1].value AS signature
 FROM heads;

@@ -27,6 +27,11 @@ WITH messages AS (
         "unsupported": {"type": "VARCHAR"}
     }') AS m
     FROM messages
+), matched AS (
+    -- A value can carry several messages and contacts: each message gets its own sender's contact.
+    SELECT *, coalesce(list_filter(v.contacts, c -> c.wa_id = m."from" OR c.user_id = m.from_user_id)[1],
+                       CASE WHEN len(v.contacts) = 1 THEN v.contacts[1] END) AS contact
+    FROM typed
 )
 SELECT m.id AS message_id,
        waba_ts(m.timestamp) AS sent_at,
@@ -34,9 +39,9 @@ SELECT m.id AS message_id,
        v.metadata.phone_number_id AS phone_number_id,
        v.metadata.display_phone_number AS display_phone_number,
        m."from" AS from_wa_id,
-       coalesce(m.from_user_id, list_filter(v.contacts, c -> c.wa_id = m."from")[1].user_id) AS from_user_id,
-       coalesce(m."from", m.from_user_id, v.contacts[1].user_id) AS customer_id,
-       v.contacts[1].profile.name AS contact_name,
+       coalesce(m.from_user_id, contact.user_id) AS from_user_id,
+       coalesce(m."from", m.from_user_id, contact.wa_id, contact.user_id) AS customer_id,
+       contact.profile.name AS contact_name,
        m.type AS message_type,
        m.text.body AS text_body,
        m.context.id AS context_message_id,
@@ -69,4 +74,4 @@ SELECT m.id AS message_id,
        received_at,
        load_id AS _load_id,
        line_no AS _line_no
-FROM typed
+FROM matched

@@ -1,6 +1,7 @@
--- staging.message_statuses: one row per (outbound message id, status) Meta reported, first report
--- by event time kept. Includes the conversation and pricing objects as Meta sent them in each period.
--- key: message_id, status
+-- staging.message_statuses: one row per (outbound message id, status, group participant) Meta
+-- reported, first report by event time kept (group messages get a delivered and read per
+-- participant). Includes the conversation and pricing objects as Meta sent them in each period.
+-- key: message_id, status, recipient_participant_id
 -- order: status_at
 SELECT s.id AS message_id,
        s.status,
@@ -13,6 +14,7 @@ SELECT s.id AS message_id,
        coalesce(s.recipient_parent_user_id, s.parent_recipient_user_id) AS recipient_parent_user_id,
        coalesce(s.recipient_id, s.recipient_user_id) AS customer_id,
        s.recipient_type,
+       s.recipient_participant_id,
        s.conversation.id AS conversation_id,
        waba_ts(s.conversation.expiration_timestamp) AS conversation_expires_at,
        s.conversation.origin.type AS conversation_category,

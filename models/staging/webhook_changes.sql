@@ -13,7 +13,7 @@ WITH parsed AS (
            CASE WHEN payload_format = 'onprem' THEN json_transform(body, messages_value_shape()) END AS onprem_value
     FROM raw.webhook_deliveries
     WHERE load_id IN (SELECT load_id FROM _batch)
-      AND signature_status <> 'invalid'
+      AND signature_status NOT IN ('invalid', 'missing')  -- failed or absent signature: kept in raw only
 ), entries AS (
     SELECT load_id, line_no, received_at, unnest(envelope.entry) AS entry, generate_subscripts(envelope.entry, 1) AS entry_no
     FROM parsed WHERE payload_format = 'cloud'
@@ -23,7 +23,7 @@ WITH parsed AS (
     FROM entries
 )
 SELECT load_id, line_no, received_at, 'cloud' AS payload_format, entry_no, change_no, waba_id,
-       CASE WHEN regexp_full_match(entry_time, '[0-9]+') THEN to_timestamp(entry_time::BIGINT) END AS entry_time,
+       waba_ts(entry_time) AS entry_time,
        change.field AS field, change.value AS v
 FROM changes
 UNION ALL

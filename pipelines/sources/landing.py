@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,6 +20,19 @@ class LandingFile:
     rel_path: str       # relative to the landing folder; what the audit and quarantine name
     sha256: str
     size: int
+
+
+def sql_literal_path(path: Path) -> str:
+    """The path as a SQL string literal DuckDB reads as exactly that file.
+
+    DuckDB's readers expand glob characters, so a file named `[ab].jsonl` would read a.jsonl and
+    b.jsonl instead: such a file is read through a symlink with a plain name.
+    """
+    if any(ch in str(path) for ch in "*?[{"):
+        link = Path(tempfile.mkdtemp(prefix="waba-")) / ("file" + "".join(path.suffixes[-2:]))
+        link.symlink_to(path.resolve())
+        path = link
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def file_sha256(path: Path) -> str:

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.sources.landing import sql_literal_path
+
 # Meta caps a webhook payload at 3 MB; leave room for capture-record escaping.
 MAX_LINE_BYTES = 16_000_000
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def create_lines_table(conn: duckdb.DuckDBPyConnection) -> None:
@@ -31,11 +29,11 @@ def read_lines(conn: duckdb.DuckDBPyConnection, path: Path, file_no: int) -> lis
         if is_array_file:
             conn.execute(
                 f"INSERT INTO _lines SELECT {file_no}, row_number() OVER (), json::VARCHAR FROM "
-                f"read_json_objects('{_sql_path(path)}', format='auto', maximum_object_size={MAX_LINE_BYTES})"
+                f"read_json_objects({sql_literal_path(path)}, format='auto', maximum_object_size={MAX_LINE_BYTES})"
             )
         else:
             conn.execute(
-                f"INSERT INTO _lines SELECT {file_no}, row_number() OVER (), line FROM read_csv('{_sql_path(path)}', "
+                f"INSERT INTO _lines SELECT {file_no}, row_number() OVER (), line FROM read_csv({sql_literal_path(path)}, "
                 "columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', header=false, "
                 f"auto_detect=false, max_line_size={MAX_LINE_BYTES}, parallel=false)"
             )

@@ -14,18 +14,14 @@ import duckdb
 
 from pipelines.sources.landing import (
     LandingFile, LoadTotals, files_to_load, find_files, find_repeats, load_counts, record_loads, reserve_load_ids,
-    retire_previous_versions,
+    retire_previous_versions, sql_literal_path,
 )
 from pipelines.warehouse import transaction
 
 # How each declared type is parsed from text; NULL means "could not be read".
 PARSERS = {
     "VARCHAR": "nullif(trim({c}), '')",
-    "TIMESTAMPTZ": (
-        "CASE WHEN strlen(trim({c})) BETWEEN 9 AND 20 AND try_cast(trim({c}) AS DOUBLE) IS NOT NULL "
-        "THEN to_timestamp(trim({c})::DOUBLE) "
-        "ELSE try_cast(trim({c}) AS TIMESTAMPTZ) END"
-    ),
+    "TIMESTAMPTZ": "waba_ts({c})",
     "DATE": "try_cast(trim({c}) AS DATE)",
     "DECIMAL": "try_cast(trim({c}) AS DECIMAL(18, 6))",
     "BIGINT": "try_cast(trim({c}) AS BIGINT)",
@@ -103,10 +99,9 @@ def ensure_table(conn: duckdb.DuckDBPyConnection, source: TabularSource) -> None
 
 
 def _reader(path: Path) -> str:
-    quoted = str(path).replace("'", "''")
     if path.name.lower().endswith(".parquet"):
-        return f"read_parquet('{quoted}')"
-    return f"read_csv('{quoted}', all_varchar=true, header=true, auto_detect=true, strict_mode=false)"
+        return f"read_parquet({sql_literal_path(path)})"
+    return f"read_csv({sql_literal_path(path)}, all_varchar=true, header=true, auto_detect=true, strict_mode=false)"
 
 
 def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: TabularSource,
@@ -175,7 +170,7 @@ def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> Non
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE _typed AS
         SELECT *, {problem_case} AS problem
-        FROM (SELECT row_number() OVER () + 1 AS line_no, md5_number({original}) AS content_md5,
+        FROM (SELECT row_number() OVER () + 1 AS line_no, md5_number(to_json([{", ".join(text.values())}])) AS content_md5,
                      {original} AS original_text, {parsed}, {raw_cols} FROM _rows)
     """)
     find_repeats(conn, "(SELECT line_no, content_md5 FROM _typed WHERE problem IS NULL)", "line_no", source.table)

@@ -21,6 +21,7 @@ from pipelines.sources.line_reader import create_lines_table, read_lines
 from pipelines.warehouse import MODELS_DIR, transaction
 
 SOURCE = "webhooks"
+UNTRUSTED = "('invalid', 'missing')"  # signature states kept in raw but never staged
 APP_SECRET_ENV = "WABA_APP_SECRET"
 CLASSIFY_SQL = (MODELS_DIR / "raw" / "webhook_lines.sql").read_text()
 ACCEPT_SQL = (MODELS_DIR / "raw" / "webhook_accept.sql").read_text().replace("$ipad", "$1").replace("$opad", "$2")
@@ -78,8 +79,10 @@ def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile]
                      "unnest(?::VARCHAR[]) AS file_path", [len(batch), load_ids, [f.rel_path for f in batch]])
         conn.execute(CLASSIFY_SQL)
         conn.execute(ACCEPT_SQL, [ipad, opad])
-        find_repeats(conn, "(SELECT file_no, line_no, content_md5 FROM _deliveries WHERE payload_format IS NOT NULL)",
-                     "file_no, line_no", "raw.webhook_deliveries")
+        # A delivery that failed its signature check never makes a genuine copy a duplicate, nor becomes one.
+        find_repeats(conn, f"(SELECT file_no, line_no, content_md5 FROM _deliveries WHERE payload_format IS NOT NULL "
+                           f"AND signature_status NOT IN {UNTRUSTED})", "file_no, line_no",
+                     f"(SELECT content_md5 FROM raw.webhook_deliveries WHERE signature_status NOT IN {UNTRUSTED})")
         conn.execute("""
             INSERT INTO raw.webhook_deliveries
             SELECT f.load_id, d.line_no, d.content_md5, d.payload_format, d.received_at, d.signature_status, d.body
