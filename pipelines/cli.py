@@ -108,7 +108,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(summary.text())
     for line in summary.unreadable_files:
         print(f"error: {line}", file=sys.stderr)
-    return 2 if summary.unreadable_files else 0
+    for check in summary.failed_checks:
+        print(f"error: data-quality check failed: {check}", file=sys.stderr)
+    return 2 if summary.unreadable_files or summary.failed_checks else 0
 
 
 def main(argv: list[str] | None = None) -> int:

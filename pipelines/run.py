@@ -92,7 +92,8 @@ def _summarise(warehouse: Path, reports: Path, last_load: int, seconds: float) -
             "SELECT file_path, message FROM raw.load_audit WHERE load_id > ? AND status = 'unreadable' ORDER BY file_path",
             [last_load]).fetchall()]
         summary.staging_rows = dict(conn.execute(
-            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name <> 'staged_loads'"
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'staging' "
+            "AND table_name NOT IN ('staged_loads', 'model_state', 'code_version')"
         ).fetchall())
         return summary
     finally:

@@ -1,8 +1,10 @@
 """Building the staging layer from raw: typed, deduplicated, in event-time order.
 
 Webhook models are incremental: each run parses only the deliveries of loads not yet staged, and
-inserts rows whose key is not already present. A replaced landing file (its rows may have changed)
-triggers a full rebuild instead. The business's own exports are small and are rebuilt every run.
+inserts rows whose key is not already present (an earlier-by-event-time report replaces a staged
+one). A replaced landing file, or changed model SQL, triggers a full rebuild instead. Table models
+(the business's own exports, and tables derived from the incremental ones) are rebuilt whole, and
+only when a landing source they read loaded something or their SQL changed.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ INCREMENTAL_MODELS = [
     "message_statuses", "inbound_messages", "webhook_contacts", "webhook_errors", "user_preferences",
     "template_status_events", "template_quality_events", "template_category_events",
     "phone_number_quality_events", "business_capability_events", "account_update_events", "other_webhook_events",
+    "unparsed_deliveries",
 ]
 TABLE_MODELS = [
     "identity_changes", "customer_identities", "unknown_field_events", "message_log", "phone_number_snapshots",
@@ -59,7 +62,19 @@ def load_model(name: str) -> Model:
                  tuple(i.strip() for i in inputs.split(",") if i.strip()))
 
 
-def _needs_full_rebuild(conn) -> bool:
+def _incremental_code_version() -> str:
+    """A hash of every SQL file the incremental models depend on: changing any means a full rebuild."""
+    names = PARSE_STEPS + INCREMENTAL_MODELS
+    text = "".join((STAGING_DIR / f"{n}.sql").read_text() for n in names) + (MODELS_DIR / "macros.sql").read_text()
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _needs_full_rebuild(conn, code_version: str) -> bool:
+    """True when staged rows may no longer match raw: a landing file was replaced, or the model SQL changed."""
+    built = conn.execute("SELECT incremental_sql_md5 FROM staging.code_version").fetchone() if (
+        "staging.code_version" in _staging_tables(conn)) else None
+    if built is None or built[0] != code_version:
+        return True
     return conn.execute("""
         SELECT count(*) FROM staging.staged_loads s JOIN raw.load_audit a USING (load_id) WHERE a.status = 'replaced'
     """).fetchone()[0] > 0
@@ -103,6 +118,15 @@ def _insert_deduplicated(conn, model: Model) -> tuple[int, int]:
         QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {tiebreak}_load_id, _line_no) > 1
     """)
     before = conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
+    if model.order:
+        # A late-arriving earlier report replaces the one staged before it, so incremental and full
+        # builds agree: the earliest by event time wins whatever the arrival order.
+        conn.execute(f"""
+            DELETE FROM {model.table} o USING (
+                SELECT {keys}, {model.order} FROM _candidates WHERE rowid NOT IN (SELECT rid FROM _losers)) n
+            WHERE {same_key("o", "n")} AND n.{model.order} < o.{model.order}
+        """)
+        before = conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
     conn.execute(f"""
         INSERT INTO {model.table}
         SELECT * FROM _candidates n
@@ -120,11 +144,13 @@ def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], Non
     stats = {m.name: {"candidates": 0, "inserted": 0} for m in incremental}
     with transaction(conn):
         conn.execute("CREATE TABLE IF NOT EXISTS staging.staged_loads (load_id BIGINT PRIMARY KEY, staged_at TIMESTAMPTZ)")
-        if full or _needs_full_rebuild(conn):
+        code_version = _incremental_code_version()
+        if full or _needs_full_rebuild(conn, code_version):
             progress("staging: full rebuild")
             for m in incremental:
                 conn.execute(f"DROP TABLE IF EXISTS {m.table}")
             conn.execute("DELETE FROM staging.staged_loads")
+            conn.execute("CREATE OR REPLACE TABLE staging.code_version AS SELECT ? AS incremental_sql_md5", [code_version])
         batches = _pending_batches(conn)
         for number, batch in enumerate(batches, start=1):
             conn.execute("CREATE OR REPLACE TEMP TABLE _batch AS SELECT unnest(?::BIGINT[]) AS load_id", [batch])
@@ -136,8 +162,7 @@ def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], Non
                 stats[m.name]["inserted"] += inserted
             conn.execute("INSERT INTO staging.staged_loads SELECT load_id, now() FROM _batch")
             progress(f"staging: webhook batch {number}/{len(batches)} ({len(batch)} files)")
-        existing = {r[0] for r in conn.execute(
-            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()}
+        existing = _staging_tables(conn)
         for m in incremental:  # a warehouse with no webhooks yet still gets every table
             if m.table not in existing:
                 _create_empty(conn, m)
@@ -145,6 +170,11 @@ def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], Non
         for table in ("_candidates", "_losers", "_batch", "_webhook_changes", "_management_values"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
     return stats
+
+
+def _staging_tables(conn) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()}
 
 
 def _rebuild_table_models(conn, existing: set[str], rebuild_all: bool) -> None:

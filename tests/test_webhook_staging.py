@@ -143,13 +143,35 @@ def test_unknown_status_value_is_kept_and_counted(landing, warehouse, query):
         ("message_statuses.status", "teleported", 1)]
 
 
-def test_out_of_order_statuses_are_ordered_by_event_time_not_arrival(landing, warehouse, query):
-    read = envelope("W1", "messages", messages_value(statuses=[{"id": "m1", "status": "read", "timestamp": str(T + 60), "recipient_id": "1"}]))
-    sent = envelope("W1", "messages", messages_value(statuses=[{"id": "m1", "status": "sent", "timestamp": str(T), "recipient_id": "1"}]))
-    write_lines(landing / "webhooks" / "day2.jsonl", [read])
-    write_lines(landing / "webhooks" / "day1.jsonl", [sent])
+def test_the_earliest_report_by_event_time_wins_whatever_the_arrival_order(landing, warehouse, query):
+    def delivered(ts):
+        contacts = [{"profile": {"name": "Ana"}, "wa_id": "551111", "user_id": "BR.111"}]
+        return envelope("W1", "messages", messages_value(contacts=contacts, statuses=[
+            {"id": "m1", "status": "delivered", "timestamp": str(ts), "recipient_id": "551111"}]))
+    write_lines(landing / "webhooks" / "a-arrived-first.jsonl", [delivered(T + 60)])
     load_all(warehouse, landing)
-    assert query("SELECT status FROM staging.message_statuses ORDER BY status_at") == [("sent",), ("read",)]
+    write_lines(landing / "webhooks" / "b-arrived-later.jsonl", [delivered(T)])
+    load_all(warehouse, landing)
+    assert query("SELECT status_at FROM staging.message_statuses") == [(AT,)]
+    assert query("SELECT first_seen_at FROM staging.customer_identities") == [(AT,)]
+
+
+def test_incremental_staging_equals_a_full_rebuild(landing, warehouse, query):
+    from pipelines.staging import build_staging
+    from pipelines.warehouse import open_warehouse
+
+    days = [[{"id": f"m{i}", "status": s, "timestamp": str(T + 3600 * i + k), "recipient_id": "1"}
+             for i in range(3) for k, s in enumerate(("sent", "delivered"))] for _ in range(2)]
+    write_lines(landing / "webhooks" / "2.jsonl", [envelope("W1", "messages", messages_value(statuses=days[0][3:]))])
+    load_all(warehouse, landing)
+    write_lines(landing / "webhooks" / "1.jsonl", [envelope("W1", "messages", messages_value(statuses=days[1]))])
+    load_all(warehouse, landing)
+    snapshot = "SELECT * EXCLUDE (_load_id, _line_no, received_at) FROM staging.message_statuses ORDER BY ALL"
+    incremental = query(snapshot)
+    with open_warehouse(warehouse) as conn:
+        build_staging(conn, full=True)
+    assert query(snapshot) == incremental
+    assert len(incremental) == 6
 
 
 def test_user_preferences_contacts_link_identities(landing, warehouse, query):
@@ -187,3 +209,12 @@ def test_out_of_range_timestamps_become_null_not_a_crash(landing, warehouse, que
                                                             time=99999999999999999999)])
     load_all(warehouse, landing)
     assert query("SELECT message_id, status_at FROM staging.message_statuses ORDER BY 1") == [("m1", None), ("m2", None)]
+
+
+def test_deliveries_with_an_unexpected_shape_are_counted_not_lost(landing, warehouse, query):
+    write_lines(landing / "webhooks" / "odd.jsonl", [
+        {"object": "whatsapp_business_account", "entry": {"id": "W1"}},
+        envelope("W1", "messages", messages_value(statuses=[{"id": "m1", "status": "sent", "timestamp": str(T)}]))])
+    load_all(warehouse, landing)
+    assert query("SELECT _line_no FROM staging.unparsed_deliveries") == [(1,)]
+    assert query("SELECT count(*) FROM staging.message_statuses") == [(1,)]

@@ -48,7 +48,7 @@ raw_accounts = _tabular_asset(
 raw_optin_events = _tabular_asset(
     "optin_events", "One row per consent event from landing/optins/*.csv.")
 raw_rate_cards = _tabular_asset(
-    "rate_cards", "One row per rate from landing/rate_cards/*.csv (replaces the bundled card when present).")
+    "rate_cards", "One row per rate from landing/rate_cards/*.csv.")
 
 def raw_assets() -> list[dg.AssetsDefinition]:
     return [raw_webhook_deliveries, raw_message_logs, raw_phone_number_snapshots, raw_template_snapshots,
