@@ -96,3 +96,19 @@ def test_rows_differing_only_in_where_a_comma_sits_are_distinct(landing, warehou
         "w2,99999999999999999999,W1,PN1,1,text,,\n")
     load_all(warehouse, landing)
     assert query("SELECT rows_in, rows_loaded, rows_duplicate, rows_quarantined FROM raw.load_audit") == [(3, 2, 0, 1)]
+
+
+def test_a_ragged_row_is_quarantined_with_its_line_and_the_rest_loads(landing, warehouse, query):
+    (landing / "optins").mkdir()
+    (landing / "optins" / "o.csv").write_text(
+        "customer_id,event,event_at,source,scope,evidence_ref\n"
+        "1,opt_in,2025-06-01T00:00:00Z,web,all,E1\n"
+        "2,opt_in,2025-06-01T00:00:00Z,web,all,E2,EXTRA\n"
+        "3,opt_in,2025-06-01T00:00:00Z,web,all\n"
+        "4,opt_out,2025-06-02T00:00:00Z,web,all,E4\n")
+    load_all(warehouse, landing)
+    assert query("SELECT customer_id, _line_no FROM staging.optin_events ORDER BY 1") == [("1", 2), ("4", 5)]
+    assert query("SELECT line_no, reason, original_text FROM raw.quarantine ORDER BY line_no") == [
+        (3, "malformed_row", "2,opt_in,2025-06-01T00:00:00Z,web,all,E2,EXTRA"),
+        (4, "malformed_row", "3,opt_in,2025-06-01T00:00:00Z,web,all")]
+    assert query("SELECT status, rows_in, rows_loaded, rows_quarantined FROM raw.load_audit") == [("loaded", 4, 2, 2)]

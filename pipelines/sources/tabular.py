@@ -6,6 +6,8 @@ typed is quarantined with the column and value; a row identical to one already l
 """
 from __future__ import annotations
 
+import csv
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -98,10 +100,39 @@ def ensure_table(conn: duckdb.DuckDBPyConnection, source: TabularSource) -> None
                  f"content_md5 UHUGEINT NOT NULL, {cols})")
 
 
-def _reader(path: Path) -> str:
-    if path.name.lower().endswith(".parquet"):
-        return f"read_parquet({sql_literal_path(path)})"
-    return f"read_csv({sql_literal_path(path)}, all_varchar=true, header=true, auto_detect=true, strict_mode=false)"
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _read_csv(conn, path: Path) -> None:
+    """Strict read: each row must have the header's columns; the others go to `_rejects` with their line."""
+    header = _csv_header(path)
+    if not header:
+        raise ValueError("the file is empty (expected a header row)")
+    columns = "{" + ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header) + "}"
+    conn.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans")
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM read_csv({sql_literal_path(path)}, columns={columns},
+            header=true, auto_detect=false, delim=',', quote='"', escape='"', store_rejects=true,
+            rejects_table='_csv_rejects', rejects_scan='_csv_scans', max_line_size=16000000)
+    """)
+    conn.execute("""CREATE OR REPLACE TEMP TABLE _rejects AS
+                    SELECT line AS line_no, any_value(csv_line) AS original_text,
+                           string_agg(DISTINCT error_message, '; ') AS detail
+                    FROM _csv_rejects GROUP BY line""")
+    # Accepted rows take the line numbers the rejected ones left free (exact unless a quoted field spans lines).
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE _rows AS
+        WITH free_lines AS (
+            SELECT l AS _line_no, row_number() OVER (ORDER BY l) AS n
+            FROM range(2, (SELECT count(*) FROM _read) + (SELECT count(*) FROM _rejects) + 2) t(l)
+            WHERE l NOT IN (SELECT line_no FROM _rejects)
+        )
+        SELECT f._line_no, r.* EXCLUDE (n) FROM (SELECT *, row_number() OVER () AS n FROM _read) r JOIN free_lines f USING (n)
+        ORDER BY f._line_no
+    """)
 
 
 def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: TabularSource,
@@ -116,14 +147,22 @@ def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: Tabular
 
 
 def _read_file(conn, source: TabularSource, f: LandingFile) -> str | None:
-    """Fill temp table `_rows` with the file's rows as text; return why the file is unreadable, if it is."""
+    """Fill temp tables `_rows` (with `_line_no`) and `_rejects`; return why the file is unreadable, if it is."""
     if f.size == 0:
         return "the file is empty (expected a header row)"
+    is_parquet = f.rel_path.endswith(".parquet")
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT * FROM {_reader(f.path)}")
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        return f"cannot be read as {'Parquet' if f.rel_path.endswith('.parquet') else 'CSV'}: {first}"
+        if is_parquet:
+            conn.execute("CREATE OR REPLACE TEMP TABLE _rejects (line_no BIGINT, original_text VARCHAR, detail VARCHAR)")
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT row_number() OVER () AS _line_no, * "
+                         f"FROM read_parquet({sql_literal_path(f.path)})")
+        else:
+            _read_csv(conn, f.path)
+    except (duckdb.Error, OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if first.startswith("the file is empty"):
+            return first
+        return f"cannot be read as {'Parquet' if is_parquet else 'CSV'}: {first}"
     present = {r[0].strip().lower() for r in conn.execute("DESCRIBE _rows").fetchall()}
     missing = [c for c in source.required if c not in present]
     if missing:
@@ -145,7 +184,8 @@ def load_tabular_file(conn: duckdb.DuckDBPyConnection, source: TabularSource, f:
             record_loads(conn, source.name, [f], [counts])
             return counts
         _load_rows(conn, source, f, load_id)
-        counts = load_counts(conn, load_id, "SELECT count(*) FROM _rows", loaded_table=source.table)
+        counts = load_counts(conn, load_id, "SELECT (SELECT count(*) FROM _rows) + (SELECT count(*) FROM _rejects)",
+                             loaded_table=source.table)
         counts.update(load_id=load_id, status="loaded")
         record_loads(conn, source.name, [f], [counts])
         conn.execute("DROP TABLE IF EXISTS _rows")
@@ -170,7 +210,7 @@ def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> Non
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE _typed AS
         SELECT *, {problem_case} AS problem
-        FROM (SELECT row_number() OVER () + 1 AS line_no, md5_number(to_json([{", ".join(text.values())}])) AS content_md5,
+        FROM (SELECT _line_no AS line_no, md5_number(to_json([{", ".join(text.values())}])) AS content_md5,
                      {original} AS original_text, {parsed}, {raw_cols} FROM _rows)
     """)
     find_repeats(conn, "(SELECT line_no, content_md5 FROM _typed WHERE problem IS NULL)", "line_no", source.table)
@@ -181,6 +221,8 @@ def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> Non
                  [load_id, source.name])
     conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, split_part(problem, ':', 1), problem, original_text
                     FROM _typed WHERE problem IS NOT NULL""", [load_id, source.name, f.rel_path])
+    conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, 'malformed_row', detail, original_text
+                    FROM _rejects""", [load_id, source.name, f.rel_path])
     conn.execute("DROP TABLE IF EXISTS _typed; DROP TABLE IF EXISTS _repeats")
 
 
