@@ -169,3 +169,16 @@ def test_glob_characters_in_a_file_name_read_only_that_file(landing, warehouse, 
     assert query("SELECT file_path, rows_in, rows_loaded FROM raw.load_audit ORDER BY file_path") == [
         ("webhooks/[ab].jsonl", 1, 1), ("webhooks/a.jsonl", 1, 1), ("webhooks/b.jsonl", 1, 1)]
     assert query("SELECT count(*) FROM staging.message_statuses") == [(3,)]
+
+
+def test_a_changed_file_does_not_take_rows_another_file_still_holds(landing, warehouse, query):
+    x, y, z = status_envelope("x"), status_envelope("y"), status_envelope("z")
+    day1 = write_lines(landing / "webhooks" / "day1.jsonl", [x, y])
+    write_lines(landing / "webhooks" / "day2.jsonl", [x, z])
+    load_all(warehouse, landing)
+    write_lines(day1, [y])  # x was removed from day1, but day2 still delivered it
+    load_all(warehouse, landing)
+    assert query("SELECT message_id FROM staging.message_statuses ORDER BY 1") == [("x",), ("y",), ("z",)]
+    assert query("""SELECT file_path, rows_in, rows_loaded, rows_duplicate FROM raw.load_audit
+                    WHERE status = 'loaded' ORDER BY file_path""") == [
+        ("webhooks/day1.jsonl", 1, 1, 0), ("webhooks/day2.jsonl", 2, 2, 0)]

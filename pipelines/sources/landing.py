@@ -55,16 +55,27 @@ def find_files(landing: Path, folder: str, suffixes: tuple[str, ...], prefix: st
     return found
 
 
-def files_to_load(conn: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile]) -> tuple[list[LandingFile], list[LandingFile]]:
-    """Split into (new or changed files, files skipped because that content was already loaded)."""
-    loaded = {
-        row[0]
-        for row in conn.execute(
-            "SELECT file_sha256 FROM raw.load_audit WHERE source = ? AND status <> 'replaced'", [source]
-        ).fetchall()
-    }
+def files_to_load(conn: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile],
+                  loaded_table: str) -> tuple[list[LandingFile], list[LandingFile]]:
+    """Split into (files to load, files skipped because that content was already loaded).
+
+    A changed file retires the rows its earlier version loaded. Rows other files hold only as
+    duplicates of those would then be lost, so those files are reloaded with it.
+    """
+    loaded = {r[0] for r in conn.execute(
+        "SELECT file_sha256 FROM raw.load_audit WHERE source = ? AND status <> 'replaced'", [source]).fetchall()}
     todo = [f for f in files if f.sha256 not in loaded]
-    return todo, [f for f in files if f.sha256 in loaded]
+    changed = [f.rel_path for f in todo]
+    dependents = {r[0] for r in conn.execute(f"""
+        SELECT DISTINCT later.file_path
+        FROM raw.load_audit earlier
+        JOIN {loaded_table} kept ON kept.load_id = earlier.load_id
+        JOIN raw.duplicates dup ON dup.content_md5 = kept.content_md5 AND dup.source = earlier.source
+        JOIN raw.load_audit later ON later.load_id = dup.load_id AND later.status <> 'replaced'
+        WHERE earlier.source = ? AND earlier.status <> 'replaced' AND earlier.file_path IN (SELECT unnest(?::VARCHAR[]))
+    """, [source, changed]).fetchall()} if changed else set()
+    todo = [f for f in files if f.sha256 not in loaded or f.rel_path in dependents]
+    return todo, [f for f in files if f not in todo]
 
 
 def retire_previous_versions(conn: duckdb.DuckDBPyConnection, source: str, rel_paths: list[str], tables: list[str]) -> None:

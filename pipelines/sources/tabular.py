@@ -139,7 +139,7 @@ def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: Tabular
                  progress: Callable[[str], None] = lambda _: None) -> dict:
     ensure_table(conn, source)
     files = find_files(landing, source.folder, source.suffixes, prefix=source.prefix)
-    todo, skipped = files_to_load(conn, source.name, files)
+    todo, skipped = files_to_load(conn, source.name, files, source.table)
     totals = LoadTotals(source.name, len(files), len(skipped), progress)
     for f in todo:
         totals.add(f, load_tabular_file(conn, source, f))

@@ -58,7 +58,7 @@ def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: st
     if app_secret is None:
         app_secret = os.environ.get(APP_SECRET_ENV) or None
     files = find_files(landing, "webhooks", WEBHOOK_SUFFIXES)
-    todo, skipped = files_to_load(conn, SOURCE, files)
+    todo, skipped = files_to_load(conn, SOURCE, files, "raw.webhook_deliveries")
     ipad, opad = hmac_pads(app_secret)
     totals = LoadTotals(SOURCE, len(files), len(skipped), progress)
     for batch in _batches(todo):
