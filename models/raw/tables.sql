@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
     rows_quarantined BIGINT NOT NULL,
     message          VARCHAR
 );
+ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS file_mtime_ns BIGINT;
 
 -- One row per line, element or data row that could not be accepted, with the original text.
 CREATE TABLE IF NOT EXISTS raw.quarantine (

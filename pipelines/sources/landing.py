@@ -1,9 +1,14 @@
-"""Finding landing files and deciding, by content hash, which of them still need loading."""
+"""Finding landing files and deciding, by content hash, which of them still need loading.
+
+A file whose path, size and modification time equal those of its last load is taken to hold the
+same content without hashing it again: years of daily archives are not re-read on every run.
+"""
 from __future__ import annotations
 
 import hashlib
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -18,8 +23,12 @@ WEBHOOK_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndj
 class LandingFile:
     path: Path          # absolute
     rel_path: str       # relative to the landing folder; what the audit and quarantine name
-    sha256: str
     size: int
+    mtime_ns: int
+
+    @cached_property
+    def sha256(self) -> str:
+        return file_sha256(self.path)
 
 
 def sql_literal_path(path: Path) -> str:
@@ -51,7 +60,8 @@ def find_files(landing: Path, folder: str, suffixes: tuple[str, ...], prefix: st
     for path in sorted(root.rglob("*")):
         name = path.name.lower()
         if path.is_file() and name.startswith(prefix) and name.endswith(suffixes) and not name.startswith("."):
-            found.append(LandingFile(path, path.relative_to(landing).as_posix(), file_sha256(path), path.stat().st_size))
+            stat = path.stat()
+            found.append(LandingFile(path, path.relative_to(landing).as_posix(), stat.st_size, stat.st_mtime_ns))
     return found
 
 
@@ -62,9 +72,11 @@ def files_to_load(conn: duckdb.DuckDBPyConnection, source: str, files: list[Land
     A changed file retires the rows its earlier version loaded. Rows other files hold only as
     duplicates of those would then be lost, so those files are reloaded with it.
     """
-    loaded = {r[0] for r in conn.execute(
-        "SELECT file_sha256 FROM raw.load_audit WHERE source = ? AND status <> 'replaced'", [source]).fetchall()}
-    todo = [f for f in files if f.sha256 not in loaded]
+    active = conn.execute("SELECT file_path, file_bytes, file_mtime_ns, file_sha256 FROM raw.load_audit "
+                          "WHERE source = ? AND status <> 'replaced'", [source]).fetchall()
+    loaded = {sha for *_, sha in active}
+    unchanged = {(path, size, mtime) for path, size, mtime, _ in active}
+    todo = [f for f in files if (f.rel_path, f.size, f.mtime_ns) not in unchanged and f.sha256 not in loaded]
     changed = [f.rel_path for f in todo]
     dependents = {r[0] for r in conn.execute(f"""
         SELECT DISTINCT later.file_path
@@ -74,7 +86,7 @@ def files_to_load(conn: duckdb.DuckDBPyConnection, source: str, files: list[Land
         JOIN raw.load_audit later ON later.load_id = dup.load_id AND later.status <> 'replaced'
         WHERE earlier.source = ? AND earlier.status <> 'replaced' AND earlier.file_path IN (SELECT unnest(?::VARCHAR[]))
     """, [source, changed]).fetchall()} if changed else set()
-    todo = [f for f in files if f.sha256 not in loaded or f.rel_path in dependents]
+    todo = [f for f in files if f in todo or f.rel_path in dependents]
     return todo, [f for f in files if f not in todo]
 
 
@@ -98,8 +110,10 @@ def reserve_load_ids(conn: duckdb.DuckDBPyConnection, n: int) -> list[int]:
 def record_loads(conn: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile], counts: list[dict]) -> None:
     """One audit row per file; `counts` carries load_id, status, message and the four row counts."""
     conn.executemany(
-        "INSERT INTO raw.load_audit VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
-        [[c["load_id"], source, f.rel_path, f.sha256, f.size, c["status"], c["rows_in"], c["rows_loaded"],
+        "INSERT INTO raw.load_audit (load_id, source, file_path, file_sha256, file_bytes, file_mtime_ns, loaded_at, "
+        "status, rows_in, rows_loaded, rows_duplicate, rows_quarantined, message) "
+        "VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
+        [[c["load_id"], source, f.rel_path, f.sha256, f.size, f.mtime_ns, c["status"], c["rows_in"], c["rows_loaded"],
           c["rows_duplicate"], c["rows_quarantined"], c.get("message")] for f, c in zip(files, counts)],
     )
 
