@@ -16,6 +16,7 @@ from typing import Callable
 
 import duckdb
 
+from pipelines.batching import batches_by_size
 from pipelines.warehouse import MODELS_DIR, transaction
 
 STAGING_DIR = MODELS_DIR / "staging"
@@ -87,14 +88,7 @@ def _pending_batches(conn) -> list[list[int]]:
           AND a.load_id NOT IN (SELECT load_id FROM staging.staged_loads)
         ORDER BY a.load_id
     """).fetchall()
-    batches, current, size = [], [], 0
-    for load_id, n in rows:
-        if current and size + n > BATCH_ROWS:
-            batches.append(current)
-            current, size = [], 0
-        current.append(load_id)
-        size += n
-    return batches + ([current] if current else [])
+    return [[load_id for load_id, _ in batch] for batch in batches_by_size(rows, lambda row: row[1], BATCH_ROWS)]
 
 
 def _insert_deduplicated(conn, model: Model) -> tuple[int, int]:

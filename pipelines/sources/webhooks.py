@@ -13,6 +13,7 @@ from typing import Callable
 
 import duckdb
 
+from pipelines.batching import batches_by_size
 from pipelines.sources.landing import (
     WEBHOOK_SUFFIXES, LandingFile, LoadTotals, files_to_load, find_files, find_repeats, record_loads, reserve_load_ids,
     retire_previous_versions,
@@ -41,16 +42,8 @@ def hmac_pads(secret: str | None) -> tuple[bytes | None, bytes | None]:
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-def _batches(files: list[LandingFile]) -> list[list[LandingFile]]:
-    batches, current, size = [], [], 0
-    for f in files:
-        text_bytes = f.size * (GZIP_RATIO if f.rel_path.endswith(".gz") else 1)
-        if current and size + text_bytes > BATCH_TEXT_BYTES:
-            batches.append(current)
-            current, size = [], 0
-        current.append(f)
-        size += text_bytes
-    return batches + ([current] if current else [])
+def _text_bytes(f: LandingFile) -> int:
+    return f.size * (GZIP_RATIO if f.rel_path.endswith(".gz") else 1)
 
 
 def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: str | None = None,
@@ -61,7 +54,7 @@ def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: st
     todo, skipped = files_to_load(conn, SOURCE, files, "raw.webhook_deliveries")
     ipad, opad = hmac_pads(app_secret)
     totals = LoadTotals(SOURCE, len(files), len(skipped), progress)
-    for batch in _batches(todo):
+    for batch in batches_by_size(todo, _text_bytes, BATCH_TEXT_BYTES):
         for f, counts in zip(batch, load_webhook_batch(conn, batch, ipad, opad)):
             totals.add(f, counts, position=f"{totals.files_loaded + 1}/{len(todo)} ")
     return totals.as_dict()
