@@ -100,8 +100,8 @@ def main() -> None:
     shutil.move(held_back, parked)
     results = []
     try:
-        for path in args.work.glob("bench*.duckdb*"):
-            path.unlink()
+        for path in args.work.glob("bench*.duckdb*"):  # DuckDB spills into a <file>.tmp folder
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
         results.append(run_child("floor", world, args.work / "bench-floor.duckdb"))
         results.append(run_child("load", world, args.work / "bench.duckdb"))
         results.append(run_child("rerun", world, args.work / "bench.duckdb"))
@@ -115,7 +115,7 @@ def main() -> None:
     print("| step | seconds | vs floor | vs load | peak RSS (MB) |")
     print("|---|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['step']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f}x | {r['seconds'] / load:.3f} | {r['peak_rss_mb']:.0f} |")
+        print(f"| {r['step'].replace('plus_one_day', '+1 day')} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f}x | {r['seconds'] / load:.3f} | {r['peak_rss_mb']:.0f} |")
     (args.work / f"results-{args.envelopes}.json").write_text(json.dumps(results, indent=2))
 
 
