@@ -94,9 +94,14 @@ def main() -> None:
         started = time.perf_counter()
         generate_world(world, envelopes=envelopes)
         print(f"generated {world} in {time.perf_counter() - started:.1f}s", flush=True)
-    cloud_files = sorted((world / "webhooks" / "cloud").glob("*.jsonl.gz"))
-    held_back = cloud_files[-1]
-    parked = args.work / held_back.name
+    # The held-back day waits inside the world folder (outside webhooks/), so an interrupted run
+    # loses nothing and the next run puts it back first.
+    parking = world / ".held-back"
+    for parked in parking.glob("*"):
+        shutil.move(parked, world / "webhooks" / "cloud" / parked.name)
+    held_back = sorted((world / "webhooks" / "cloud").glob("*.jsonl.gz"))[-1]
+    parking.mkdir(exist_ok=True)
+    parked = parking / held_back.name
     shutil.move(held_back, parked)
     results = []
     try:
