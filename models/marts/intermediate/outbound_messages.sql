@@ -1,0 +1,121 @@
+-- _outbound_messages: one row per outbound message id (from the statuses Meta reported and the business's
+-- send log) with its times, what Meta's pricing objects said, the pricing regime in force at its local
+-- send time, its market, and whether a customer-service or free entry point window was open at send.
+WITH statuses AS (
+    SELECT message_id,
+           min(status_at) FILTER (status = 'sent') AS sent_status_at,
+           min(status_at) FILTER (status = 'delivered') AS delivered_at,
+           min(status_at) FILTER (status = 'read') AS read_at,
+           min(status_at) FILTER (status = 'failed') AS failed_at,
+           min(status_at) AS first_status_at,
+           arg_min(error_code, status_at) FILTER (status = 'failed') AS error_code,
+           arg_min(waba_id, status_at) FILTER (waba_id IS NOT NULL) AS waba_id,
+           arg_min(phone_number_id, status_at) FILTER (phone_number_id IS NOT NULL) AS phone_number_id,
+           arg_min(customer_id, status_at) FILTER (customer_id IS NOT NULL) AS customer_id,
+           arg_min(pricing_billable, status_at) FILTER (pricing_billable IS NOT NULL) AS meta_billable,
+           arg_min(lower(pricing_category), status_at) FILTER (pricing_category IS NOT NULL) AS meta_category,
+           arg_min(lower(pricing_type), status_at) FILTER (pricing_type IS NOT NULL) AS meta_type,
+           arg_min(upper(pricing_model), status_at) FILTER (pricing_model IS NOT NULL) AS meta_pricing_model,
+           arg_min(conversation_id, status_at) FILTER (conversation_id IS NOT NULL) AS meta_conversation_id,
+           arg_min(lower(conversation_category), status_at) FILTER (conversation_category IS NOT NULL) AS meta_conversation_category,
+           arg_min(conversation_expires_at, status_at) FILTER (conversation_expires_at IS NOT NULL) AS meta_conversation_expires_at
+    FROM staging.message_statuses
+    GROUP BY message_id
+), joined AS (
+    SELECT coalesce(s.message_id, l.message_id) AS message_id,
+           coalesce(s.waba_id, l.waba_id) AS waba_id,
+           coalesce(s.phone_number_id, l.phone_number_id) AS phone_number_id,
+           coalesce(s.customer_id, l.recipient_id) AS customer_id,
+           coalesce(l.sent_at, s.sent_status_at, s.first_status_at) AS sent_at,
+           s.delivered_at, s.read_at, s.failed_at, s.error_code,
+           coalesce(l.message_type, 'unknown') AS message_type,
+           coalesce(l.message_type = 'template',
+                    s.meta_category IN ('marketing', 'utility', 'authentication', 'authentication_international', 'marketing_lite')
+                    AND s.meta_type IS DISTINCT FROM 'free_entry_point',
+                    false) AS is_template,
+           l.template_name, l.template_language, l.template_category AS logged_category, l.campaign,
+           s.meta_billable, s.meta_category, s.meta_pricing_model, s.meta_conversation_id,
+           s.meta_conversation_category, s.meta_conversation_expires_at,
+           -- Conversation-based webhooks carry no pricing type: derive the one Meta's analytics would show.
+           CASE WHEN s.meta_type IS NOT NULL THEN s.meta_type
+                WHEN s.meta_billable IS NULL THEN NULL
+                WHEN coalesce(s.meta_category, s.meta_conversation_category) = 'referral_conversion' THEN 'free_entry_point'
+                WHEN s.meta_billable THEN 'regular'
+                WHEN coalesce(s.meta_category, s.meta_conversation_category) = 'service' THEN 'free_customer_service'
+                ELSE 'free_tier' END AS meta_pricing_type,
+           l.message_id IS NOT NULL AS in_send_log,
+           s.message_id IS NOT NULL AS has_status
+    FROM statuses s FULL OUTER JOIN staging.message_log l USING (message_id)
+), located AS (
+    SELECT j.*, a.business_portfolio_id, a.timezone, a.currency,
+           (j.sent_at AT TIME ZONE a.timezone)::DATE AS local_sent_date
+    FROM joined j LEFT JOIN staging.accounts a USING (waba_id)
+), template_history AS (
+    -- What each template's category was known to be, and since when, from snapshots and category notices.
+    SELECT waba_id, template_name, template_language, lower(category) AS category, snapshot_at AS known_at
+    FROM staging.template_snapshots
+    UNION ALL
+    SELECT waba_id, template_name, template_language, lower(new_category), coalesce(category_update_at, event_at)
+    FROM staging.template_category_events WHERE notice = 'completed'
+    UNION ALL
+    SELECT waba_id, template_name, template_language, lower(arg_min(previous_category, event_at)), '-infinity'::TIMESTAMPTZ
+    FROM staging.template_category_events WHERE notice = 'completed' GROUP BY ALL
+), categorised AS (
+    SELECT o.*, h.category AS history_category
+    FROM located o ASOF LEFT JOIN template_history h
+      ON o.waba_id = h.waba_id AND o.template_name = h.template_name
+     AND o.template_language IS NOT DISTINCT FROM h.template_language AND o.sent_at >= h.known_at
+), customer_markets AS (
+    -- Every prefix row a customer's number (or user id's country) could match; the longest in force wins per message.
+    SELECT c.customer_id, p.market, p.effective_from, p.requires_regime, length(p.prefix) AS prefix_length
+    FROM (SELECT DISTINCT customer_id FROM located) c
+    JOIN (SELECT * FROM marts.market_prefixes) p
+      ON CASE WHEN regexp_matches(c.customer_id, '^[A-Za-z]{2}\.')
+              THEN upper(left(c.customer_id, 2)) = p.country_iso2
+              ELSE starts_with(regexp_replace(c.customer_id, '[^0-9]', '', 'g'), p.prefix) END
+), regimes AS (
+    -- A re-pricing scenario forces one regime onto every message, whatever its date.
+    SELECT * REPLACE (CASE WHEN getvariable('forced_regime') IS NULL THEN effective_from ELSE DATE '0001-01-01' END AS effective_from)
+    FROM marts.pricing_regimes
+    WHERE (getvariable('forced_regime') IS NULL AND enabled) OR regime = getvariable('forced_regime')
+), inbound AS (
+    -- Customer messages that open or refresh a customer-service window (system notices do not).
+    SELECT customer_id, phone_number_id, sent_at AS inbound_at
+    FROM staging.inbound_messages WHERE message_type <> 'system' AND customer_id IS NOT NULL
+), referrals AS (
+    SELECT customer_id, phone_number_id, sent_at AS referral_at
+    FROM staging.inbound_messages
+    WHERE coalesce(referral_source_type, referral_ctwa_clid, referral_source_id) IS NOT NULL AND customer_id IS NOT NULL
+), replies AS (
+    SELECT customer_id, phone_number_id, sent_at FROM located WHERE failed_at IS NULL AND customer_id IS NOT NULL
+), free_entry_windows AS (
+    -- The business's first reply within 24 h of an ad or Page-button message opens a free entry point window.
+    SELECT DISTINCT r.customer_id, r.phone_number_id, o.sent_at AS opened_at
+    FROM referrals r ASOF JOIN replies o
+      ON o.customer_id = r.customer_id AND o.phone_number_id = r.phone_number_id AND o.sent_at >= r.referral_at
+    WHERE o.sent_at < r.referral_at + INTERVAL 24 HOUR
+)
+SELECT m.*,
+       g.regime, g.billing_unit, g.free_tier_units, g.free_tier_categories, g.service_free, g.utility_in_window_free,
+       g.free_entry_point_hours, g.conversation_hours, g.volume_tier_categories, g.template_category_as,
+       g.service_category_as, g.service_rate_category,
+       coalesce(mk.market, 'Other') AS market,
+       i.inbound_at AS last_inbound_at,
+       coalesce(m.sent_at < i.inbound_at + INTERVAL 24 HOUR, false) AS in_service_window,
+       f.opened_at AS free_entry_point_opened_at,
+       coalesce(m.sent_at < f.opened_at + to_hours(g.free_entry_point_hours), false) AS in_free_entry_point_window,
+       failed_at IS NULL AND coalesce(delivered_at, read_at) IS NOT NULL AS delivered,
+       coalesce(delivered_at, read_at) AS delivered_or_read_at
+FROM categorised m
+ASOF LEFT JOIN regimes g ON m.local_sent_date >= g.effective_from
+LEFT JOIN (
+    SELECT o.message_id,
+           arg_max(c.market, c.prefix_length * 1000000 + coalesce(date_diff('day', DATE '2000-01-01', c.effective_from), 0)) AS market
+    FROM located o JOIN customer_markets c USING (customer_id)
+    WHERE (c.effective_from IS NULL OR c.effective_from <= o.local_sent_date OR c.requires_regime = getvariable('forced_regime'))
+      AND (c.requires_regime IS NULL OR c.requires_regime IN (SELECT regime FROM regimes))
+    GROUP BY o.message_id
+) mk USING (message_id)
+ASOF LEFT JOIN inbound i ON m.customer_id = i.customer_id AND m.phone_number_id = i.phone_number_id AND m.sent_at >= i.inbound_at
+ASOF LEFT JOIN free_entry_windows f
+  ON m.customer_id = f.customer_id AND m.phone_number_id = f.phone_number_id AND m.sent_at >= f.opened_at

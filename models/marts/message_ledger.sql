@@ -1,0 +1,84 @@
+-- marts.message_ledger: one row per outbound message id, priced under the rules in force at its local send
+-- time, beside what Meta's webhooks said about it. A read without a delivered counts as delivered; a failed
+-- message is never charged. Under conversation-based pricing a conversation's charge sits on the message
+-- that opened it.
+-- column message_id: Meta's message id (wamid, or the On-Premises id).
+-- column waba_id: WhatsApp Business Account that sent it.
+-- column phone_number_id: Business phone number that sent it.
+-- column customer_id: Recipient: wa_id, else business-scoped user id.
+-- column market: Meta pricing market of the recipient (longest calling-code prefix; a user id's country).
+-- column sent_at: Send time: the business's send log, else the 'sent' status.
+-- column delivered_at: First 'delivered' status (NULL when none was reported).
+-- column read_at: First 'read' status.
+-- column failed_at: First 'failed' status.
+-- column final_status: failed, read, delivered, sent, or no_status (in the send log only).
+-- column error_code: Meta's error code on the failed status.
+-- column message_type: Type from the send log (template, text, image, ...), 'unknown' when not logged.
+-- column template_name: Template name from the send log.
+-- column template_language: Template language from the send log.
+-- column campaign: Campaign from the send log.
+-- column category: Category: the webhook pricing object's, else the send log's, else the template's category at send time, else service for non-templates.
+-- column template_category: The template's category by our own records (send log, else template history at send time).
+-- column billed_category: Category the rate is looked up in (the webhook's when it names a chargeable category; the regime's legacy category before 2023-06).
+-- column regime: Pricing regime in force at its local send date.
+-- column pricing_model: 'CBP' (conversation-based) or 'PMP' (per-message).
+-- column pricing_type: regular, free_customer_service, free_entry_point or free_tier, by our rules.
+-- column billable: True when it is charged, or (CBP) belongs to a charged conversation; false for failed or undelivered messages.
+-- column charged_unit: True on the row that carries a unit's charge: a billable message (PMP), or the opening message of a billable conversation (CBP).
+-- column conversation_id: Meta's conversation id, or the inferred one (CBP); Meta's per-message id under PMP when given.
+-- column volume_rank: Position among the portfolio's charged units of this market and category in the local month (volume-tiered categories only).
+-- column rate: Rate-card price applied (NULL when not charged or unpriced).
+-- column rate_source: Where the rate comes from ('landing' = the user's rate card).
+-- column charge: What it cost; 0 when free or not delivered; NULL when billable but the rate card has no row for it.
+-- column currency: Currency of the charge (the WABA's).
+-- column in_service_window: A customer message to this number arrived within the 24 hours before the send.
+-- column in_free_entry_point_window: Sent inside a free entry point window (opened by the reply to an ad or Page-button message).
+-- column meta_billable: billable as Meta's first pricing object for it said (NULL when none arrived).
+-- column meta_category: Category as Meta's pricing object said.
+-- column meta_pricing_type: Pricing type as Meta said (derived from billable and category for conversation-based webhooks).
+-- column agrees_with_meta: True when Meta's pricing type (and, for a charged template, category) equals ours; NULL when Meta sent no pricing.
+-- column disagreement: What differs when agrees_with_meta is false: 'pricing_type' or 'category'.
+WITH members AS (
+    SELECT message_id, conversation_id FROM _conversation_members
+), conversation_units AS (
+    SELECT unit_id AS conversation_id, first_message_id, pricing_type, rate, rate_source, charge
+    FROM _charged_units WHERE unit_kind = 'conversation'
+), message_units AS (
+    SELECT unit_id AS message_id, pricing_type, volume_rank, rate, rate_source, charge
+    FROM _charged_units WHERE unit_kind = 'message'
+), priced AS (
+    SELECT p.*,
+           coalesce(mu.pricing_type, cu.pricing_type, p.rule_pricing_type) AS pricing_type,
+           coalesce(mu.pricing_type, cu.pricing_type) = 'regular' AS billable,
+           coalesce(mu.pricing_type = 'regular', cu.pricing_type = 'regular' AND cu.first_message_id = p.message_id, false) AS charged_unit,
+           coalesce(mb.conversation_id, p.meta_conversation_id) AS conversation_id,
+           mu.volume_rank,
+           CASE WHEN mu.message_id IS NOT NULL THEN mu.rate WHEN cu.first_message_id = p.message_id THEN cu.rate END AS rate,
+           CASE WHEN mu.message_id IS NOT NULL THEN mu.rate_source WHEN cu.first_message_id = p.message_id THEN cu.rate_source END AS rate_source,
+           CASE WHEN mu.message_id IS NOT NULL THEN mu.charge
+                WHEN cu.first_message_id = p.message_id THEN cu.charge
+                ELSE 0::DECIMAL(18, 6) END AS charge
+    FROM _priced_messages p
+    LEFT JOIN message_units mu USING (message_id)
+    LEFT JOIN members mb USING (message_id)
+    LEFT JOIN conversation_units cu ON cu.conversation_id = mb.conversation_id
+), compared AS (
+    SELECT *,
+           CASE WHEN meta_pricing_type IS NULL THEN NULL
+                WHEN meta_pricing_type <> pricing_type THEN 'pricing_type'
+                WHEN is_template AND pricing_type = 'regular' AND meta_category <> template_category
+                     AND NOT (meta_category = 'authentication_international' AND template_category = 'authentication')
+                     THEN 'category' END AS disagreement
+    FROM priced
+)
+SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, delivered_at, read_at, failed_at,
+       CASE WHEN failed_at IS NOT NULL THEN 'failed' WHEN read_at IS NOT NULL THEN 'read'
+            WHEN delivered_at IS NOT NULL THEN 'delivered' WHEN has_status THEN 'sent' ELSE 'no_status' END AS final_status,
+       error_code, message_type, template_name, template_language, campaign,
+       coalesce(meta_category, template_category, CASE WHEN NOT is_template THEN 'service' END, 'unknown') AS category,
+       template_category, billed_category, regime, pricing_model, pricing_type, coalesce(billable, false) AS billable,
+       charged_unit, conversation_id, volume_rank, rate, rate_source, charge, currency,
+       in_service_window, in_free_entry_point_window, meta_billable, meta_category, meta_pricing_type,
+       CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement
+FROM compared
+ORDER BY sent_at, message_id

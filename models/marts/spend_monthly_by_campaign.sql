@@ -1,0 +1,25 @@
+-- marts.spend_monthly_by_campaign: one row per local month, WABA, campaign (from the send log), category and
+-- currency: what each campaign sent, delivered and cost.
+-- column month: First day of the local month (WABA timezone).
+-- column waba_id: WhatsApp Business Account.
+-- column campaign: Campaign name from the send log (NULL: messages sent outside any campaign).
+-- column category: Message category (as in marts.message_ledger.category).
+-- column messages: Messages sent.
+-- column delivered: Messages delivered (or read), not failed.
+-- column failed: Messages that failed.
+-- column billable_units: Units charged (see marts.spend_daily).
+-- column charge: Sum of charges.
+-- column cost_per_delivered: charge / delivered (NULL when nothing was delivered).
+-- column currency: Currency of the charge.
+SELECT date_trunc('month', (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS month, l.waba_id,
+       l.campaign, l.category,
+       count(*) AS messages,
+       count(*) FILTER (l.failed_at IS NULL AND coalesce(l.delivered_at, l.read_at) IS NOT NULL) AS delivered,
+       count(*) FILTER (l.failed_at IS NOT NULL) AS failed,
+       count(*) FILTER (l.charged_unit) AS billable_units,
+       coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS charge,
+       (coalesce(sum(l.charge), 0) / nullif(count(*) FILTER (l.failed_at IS NULL AND coalesce(l.delivered_at, l.read_at) IS NOT NULL), 0))::DECIMAL(18, 6) AS cost_per_delivered,
+       l.currency
+FROM marts.message_ledger l LEFT JOIN staging.accounts a USING (waba_id)
+GROUP BY ALL
+ORDER BY month, waba_id, campaign

@@ -1,0 +1,73 @@
+"""Finance marts: the per-message cost ledger, conversations, spend rollups and reconciliation.
+
+The pricing rules are data (models/reference/pricing_regimes.csv, calling_codes.csv, rate_card.csv) and
+the work is SQL in models/marts; this module only orders the steps and sets the run's parameters.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import duckdb
+
+from pipelines.errors import UserError
+from pipelines.marts import build_domain, build_intermediate, build_mart
+
+REFERENCE_MARTS = ["pricing_regimes", "market_prefixes", "rate_card"]
+PRICING_STEPS = ["outbound_messages", "priced_messages", "conversation_members", "charged_units"]
+FINANCE_MARTS = REFERENCE_MARTS + [
+    "conversations", "message_ledger", "spend_daily", "spend_monthly_by_template", "spend_monthly_by_campaign",
+]
+
+
+@dataclass(frozen=True)
+class PricingParams:
+    disabled_regimes: tuple[str, ...] = field(default_factory=tuple)
+    forced_regime: str | None = None
+
+    @classmethod
+    def from_env(cls, extra_disabled: tuple[str, ...] = ()) -> PricingParams:
+        names = [n.strip() for n in os.environ.get("WABA_DISABLED_REGIMES", "").split(",") if n.strip()]
+        return cls(tuple(sorted(set(names) | set(extra_disabled))))
+
+
+def set_pricing_params(conn: duckdb.DuckDBPyConnection, params: PricingParams) -> None:
+    conn.execute("SET VARIABLE disabled_regimes = ?::VARCHAR[]", [list(params.disabled_regimes)])
+    conn.execute("SET VARIABLE forced_regime = ?::VARCHAR", [params.forced_regime])
+
+
+def check_regime_names(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
+    known = [r[0] for r in conn.execute("SELECT regime FROM marts.pricing_regimes ORDER BY effective_from").fetchall()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UserError(f"unknown pricing regime {', '.join(unknown)}; known regimes: {', '.join(known)}")
+
+
+def price_messages(conn: duckdb.DuckDBPyConnection, params: PricingParams) -> None:
+    """Build the TEMP pricing tables the ledger, conversations and re-pricing scenarios read."""
+    set_pricing_params(conn, params)
+    for name in PRICING_STEPS:
+        build_intermediate(conn, name)
+
+
+def finance_steps(params: PricingParams) -> list[tuple[str, Callable]]:
+    def reference(name: str) -> Callable:
+        def step(conn):
+            set_pricing_params(conn, params)
+            build_mart(conn, name)
+            if name == "pricing_regimes":
+                check_regime_names(conn, params.disabled_regimes)
+        return step
+
+    steps: list[tuple[str, Callable]] = [(name, reference(name)) for name in REFERENCE_MARTS]
+    steps.append(("_pricing", lambda conn: price_messages(conn, params)))
+    steps += [(name, lambda conn, name=name: build_mart(conn, name)) for name in FINANCE_MARTS if name not in REFERENCE_MARTS]
+    return steps
+
+
+def build_finance(conn: duckdb.DuckDBPyConnection, params: PricingParams | None = None,
+                  progress: Callable[[str], None] = lambda _: None, force: bool = False) -> dict[str, int]:
+    params = params or PricingParams.from_env()
+    return build_domain(conn, "finance", finance_steps(params), {"disabled": params.disabled_regimes},
+                        progress=progress, force=force)

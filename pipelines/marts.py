@@ -1,0 +1,142 @@
+"""Building the marts: the documented tables analysts and reports read.
+
+A mart model is one SQL file under models/marts/. Its header says what a row is and documents every
+column (`-- column <name>: <text>`); the builder turns that into COMMENT ON statements and refuses a
+table with an undocumented column, so the data dictionary can never fall behind. Files under
+models/marts/intermediate/ build TEMP tables other marts read; they are not part of the API.
+
+A domain rebuilds its marts whole, and only when something it could read changed: a new load, any
+model SQL or reference file, or the domain's parameters.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from pipelines.warehouse import MODELS_DIR, transaction
+
+MARTS_DIR = MODELS_DIR / "marts"
+INTERMEDIATE_DIR = MARTS_DIR / "intermediate"
+REFERENCE_DIR = MODELS_DIR / "reference"
+_HEADER = re.compile(r"^-- ?(.*)$", flags=re.M)
+_COLUMN = re.compile(r"^column (\w+): (.*)$")
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    sql: str               # empty for a mart built in Python, whose file only documents it
+    description: str
+    columns: dict[str, str]
+
+    @property
+    def table(self) -> str:
+        return f"marts.{self.name}"
+
+
+def _read(path: Path) -> tuple[list[str], str]:
+    text = path.read_text()
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        header.append(line[2:].strip())
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    body = body.replace("@reference/", str(REFERENCE_DIR) + "/")
+    return header, body.strip().rstrip(";")
+
+
+def load_mart(name: str) -> Mart:
+    header, body = _read(MARTS_DIR / f"{name}.sql")
+    columns: dict[str, str] = {}
+    description: list[str] = []
+    for line in header:
+        match = _COLUMN.match(line)
+        if match:
+            columns[match.group(1)] = match.group(2).strip()
+        elif columns and line and not line.startswith("column"):
+            last = next(reversed(columns))  # a column's text continues on the next header line
+            columns[last] += " " + line
+        elif line:
+            description.append(line)
+    text = re.sub(r"^marts\.\w+: ", "", " ".join(description))
+    return Mart(name, body, text, columns)
+
+
+def intermediate_sql(name: str) -> str:
+    return _read(INTERMEDIATE_DIR / f"{name}.sql")[1]
+
+
+def build_intermediate(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _{name} AS {intermediate_sql(name)}")
+
+
+def build_mart(conn: duckdb.DuckDBPyConnection, name: str) -> int:
+    mart = load_mart(name)
+    conn.execute(f"CREATE OR REPLACE TABLE {mart.table} AS {mart.sql}")
+    document(conn, mart)
+    return conn.execute(f"SELECT count(*) FROM {mart.table}").fetchone()[0]
+
+
+def document(conn: duckdb.DuckDBPyConnection, mart: Mart) -> None:
+    """COMMENT ON the table and each column from the model's header; every column must be documented."""
+    actual = [r[0] for r in conn.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = ? ORDER BY column_index",
+        [mart.name]).fetchall()]
+    undocumented = [c for c in actual if c not in mart.columns]
+    stale = [c for c in mart.columns if c not in actual]
+    if undocumented or stale:
+        raise ValueError(f"models/marts/{mart.name}.sql: header out of step with the table "
+                         f"(undocumented: {undocumented}, documented but absent: {stale})")
+    conn.execute(f"COMMENT ON TABLE {mart.table} IS {_quote(mart.description)}")
+    for column in actual:
+        conn.execute(f"COMMENT ON COLUMN {mart.table}.{column} IS {_quote(mart.columns[column])}")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def marts_fingerprint(conn: duckdb.DuckDBPyConnection, params: dict) -> str:
+    """Everything a mart could depend on: the last load, every model and reference file, the parameters."""
+    last_load = conn.execute("SELECT coalesce(max(load_id), 0) FROM raw.load_audit").fetchone()[0]
+    digest = hashlib.md5(f"{last_load}|{json.dumps(params, sort_keys=True, default=str)}".encode())
+    for path in sorted(MODELS_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_domain(conn: duckdb.DuckDBPyConnection, domain: str, steps: list[tuple[str, Callable]],
+                 params: dict, progress: Callable[[str], None] = lambda _: None, force: bool = False) -> dict[str, int]:
+    """Run a domain's build steps in one transaction, unless nothing they read has changed.
+
+    Returns the row count of each mart table the domain owns (also when skipped).
+    """
+    state_key = f"marts:{domain}"
+    fingerprint = marts_fingerprint(conn, params)
+    conn.execute("CREATE TABLE IF NOT EXISTS staging.model_state "
+                 "(model VARCHAR PRIMARY KEY, built_through_load_id BIGINT, sql_md5 VARCHAR)")
+    built = conn.execute("SELECT sql_md5 FROM staging.model_state WHERE model = ?", [state_key]).fetchone()
+    names = [name for name, _ in steps if not name.startswith("_")]
+    existing = {r[0] for r in conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
+    if force or built is None or built[0] != fingerprint or not set(names) <= existing:
+        with transaction(conn):
+            for name, step in steps:
+                progress(f"{domain}: building {name}")
+                step(conn)
+            conn.execute("INSERT OR REPLACE INTO staging.model_state VALUES (?, NULL, ?)", [state_key, fingerprint])
+    else:
+        progress(f"{domain}: unchanged since the last run")
+    return {name: conn.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0] for name in names}
+
+
+def mart_descriptions(names: list[str]) -> dict[str, str]:
+    return {name: load_mart(name).description for name in names}
