@@ -149,3 +149,29 @@ def test_dagster_definitions_are_grouped_described_and_checked():
     assert d.resolve_job_def(MAIN_JOB) is not None
     check_names = {k.name for k in d.resolve_asset_graph().asset_check_keys}
     assert {"rows_accounted_for", "no_unreadable_files"} <= check_names
+
+
+def test_ledger_charges_equal_the_generators_ground_truth_to_the_cent(world, loaded):
+    truth_file = world / "ground_truth_messages.parquet"
+    by_group = fetch(loaded, f"""
+        WITH truth AS (
+            SELECT pricing_model, market, sum(charge_micros) AS micros FROM '{truth_file}' GROUP BY ALL
+        ), ours AS (
+            SELECT g.pricing_model, g.market, sum(l.charge * 1000000)::BIGINT AS micros
+            FROM marts.message_ledger l JOIN '{truth_file}' g USING (message_id) GROUP BY ALL
+        )
+        SELECT pricing_model, market, t.micros, o.micros FROM truth t FULL JOIN ours o USING (pricing_model, market)
+        WHERE t.micros IS DISTINCT FROM o.micros AND (t.micros <> 0 OR o.micros <> 0)""")
+    assert by_group == []
+    total = fetch(loaded, f"SELECT (SELECT sum(charge) FROM marts.message_ledger)::VARCHAR, "
+                          f"(SELECT sum(charge_micros) / 1e6 FROM '{truth_file}')::DECIMAL(18, 6)::VARCHAR")[0]
+    assert total[0] == total[1] and float(total[0]) > 0
+    # every message the business sent is in the ledger, and nothing else is
+    assert fetch(loaded, f"SELECT count(*) FROM marts.message_ledger ANTI JOIN '{truth_file}' USING (message_id)") == [(0,)]
+    assert fetch(loaded, f"SELECT count(*) FROM '{truth_file}' ANTI JOIN marts.message_ledger USING (message_id)") == [(0,)]
+
+
+def test_ledger_agrees_with_webhook_pricing_wherever_meta_sent_it(loaded):
+    compared, disagreeing = fetch(loaded, """SELECT count(agrees_with_meta), count(*) FILTER (NOT agrees_with_meta)
+                                             FROM marts.message_ledger""")[0]
+    assert compared > 1000 and disagreeing == 0

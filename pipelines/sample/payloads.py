@@ -16,6 +16,7 @@ def _ts(day) -> int:
 
 
 PMP_START_TS = _ts(model.PMP_START)
+SERVICE_CHARGED_TS = _ts(model.SERVICE_CHARGED)
 V24_TS = _ts(model.WEBHOOK_V24)
 BSUID_TS = _ts(model.BSUID_START)
 BSUID_SEND_TS = _ts(model.BSUID_SEND_START)
@@ -186,18 +187,15 @@ class Charge:
     category: str
     ptype: str  # regular | free_customer_service | free_entry_point
     conversation_id: str  # per-message under PMP, per 24 h/72 h window under CBP or FEP
+    model: str  # CBP | PMP, by the send time in the WABA's timezone
 
     @property
     def free_entry_point(self) -> bool:
         return self.ptype == "free_entry_point"
 
 
-def pricing_model(ts: int) -> str:
-    return "CBP" if ts < PMP_START_TS else "PMP"
-
-
-def pricing_object(charge: Charge, ts: int) -> dict:
-    if ts < PMP_START_TS:
+def pricing_object(charge: Charge) -> dict:
+    if charge.model == "CBP":
         billable = charge.ptype == "regular"
         return {"billable": billable, "pricing_model": "CBP", "category": charge.category}
     return {"billable": charge.ptype == "regular", "pricing_model": "PMP", "type": charge.ptype, "category": charge.category}
@@ -224,7 +222,7 @@ def status_object(mid: str, status: str, ts: int, c: Customer, to_phone: bool, c
         conv = conversation_object(charge, ts, status == "sent", expiration)
         if conv is not None:
             st["conversation"] = conv
-        st["pricing"] = pricing_object(charge, ts)
+        st["pricing"] = pricing_object(charge)
     if error_code is not None:
         title, details = ERRORS[error_code]
         href = "/documentation/business-messaging/whatsapp/support/error-codes" if href_relative else \
@@ -241,7 +239,7 @@ def onprem_status(mid: str, status: str, ts: int, recipient: str, charge: Charge
             conv["expiration_timestamp"] = str(expiration)
         conv["origin"] = {"type": charge.category}
         st["conversation"] = conv
-        st["pricing"] = pricing_object(charge, ts)
+        st["pricing"] = pricing_object(charge)
     return st
 
 

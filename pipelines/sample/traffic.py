@@ -11,6 +11,7 @@ from typing import Protocol
 import orjson
 
 from pipelines.sample import model, payloads
+from pipelines.sample.billing import Billing
 from pipelines.sample.events import FIELD_TABLE, Schedule
 from pipelines.sample.payloads import BSUID_TS, Charge
 from pipelines.sample.rng import FastRandom
@@ -74,6 +75,8 @@ class Traffic:
         self._reply_names, self._reply_cum = _cumulative(REPLY_TYPES)
         self._turn_values, self._turn_cum = _cumulative(model.INBOUND_PER_SESSION)
         self._cbp_convs: dict[tuple[int, str], tuple[str, int]] = {}
+        self.ledger_billing = Billing()
+        self.meta_billing = Billing()
         self._last_status: dict[str, dict] = {}
         self._held_sent: dict[str, tuple[int, dict, list | None]] = {}
         # sendable templates per (waba, category); management events change status/category, so they reset it
@@ -176,10 +179,6 @@ class Traffic:
             self._inbound(day, c, t, mtype, onprem, referral=ctwa and turn == 0)
             if r.random() < model.REPLY_P and self._can_receive(c, t):
                 t += r.randrange(20, 300)
-                if ctwa and turn == 0 and not onprem:
-                    # the reply to an ad click opens a 72 h free entry point window
-                    c.fep_until = t + 72 * 3600
-                    c.fep_conv = self._conv_id()
                 rtype = self._reply_names[self._bisect(self._reply_cum, r.random())]
                 self._send(day, c, t, template=None, msg_type=rtype, campaign=None, agent=AGENTS[c.idx % len(AGENTS)])
             t += r.randrange(30, 900)
@@ -197,6 +196,7 @@ class Traffic:
         msg = payloads.inbound_message(r, mtype, mid, c, t, c.phone)
         if referral:
             payloads.add_referral(r, msg, f"ARAkLkA{r.getrandbits(96):024x}")
+            c.fep_pending_until = t + 86400  # the business's first reply within 24 h opens the free window
         c.last_inbound = t
         self.truth.inbound(mtype)
         recv = t * 1000 + r.randrange(200, 4000)
@@ -298,28 +298,34 @@ class Traffic:
                 self._emit_statuses(phone, [st], contacts, recv)
 
     def _charge(self, c: Customer, t: int, template: Template | None) -> Charge:
+        """Price a message the way Meta does, by the rules in force at its send time in the WABA's timezone."""
         in_csw = c.last_inbound > t - 86400
-        if c.fep_until > t:
-            return Charge("referral_conversion", "free_entry_point", c.fep_conv)
+        local = t + c.phone.waba.utc_offset_s
+        per_message = local >= payloads.PMP_START_TS
+        service_charged = local >= payloads.SERVICE_CHARGED_TS
+        model_name = "PMP" if per_message else "CBP"
+        if c.fep_from <= t < c.fep_until:
+            return Charge("referral_conversion", "free_entry_point", c.fep_conv, model_name)
         if template is None:
-            category, ptype = "service", "free_customer_service"
+            category = "service"
+            ptype = "regular" if service_charged else "free_customer_service"
         else:
             category = template.category.lower()
-            free_utility = category == "utility" and in_csw and t >= payloads.PMP_START_TS
+            free_utility = category == "utility" and in_csw and per_message and not service_charged
             ptype = "free_customer_service" if free_utility else "regular"
-        if t >= payloads.PMP_START_TS:
-            return Charge(category, ptype, self._conv_id())
+        if per_message:
+            return Charge(category, ptype, self._conv_id(), model_name)
         key = (c.idx, category)
         conv = self._cbp_convs.get(key)
         if conv is None or conv[1] <= t:
             conv = (self._conv_id(), t + 86400)
             self._cbp_convs[key] = conv
-        return Charge(category, ptype, conv[0])
+        return Charge(category, ptype, conv[0], model_name)
 
     def _failure(self, c: Customer, t: int, template: Template | None) -> int | None:
         r = self.r
         if template is None:
-            if c.last_inbound <= t - 86400 and c.fep_until <= t:
+            if c.last_inbound <= t - 86400 and not c.fep_from <= t < c.fep_until:
                 return 131047
         elif template.category == "MARKETING":
             if c.market == "US":
@@ -350,8 +356,11 @@ class Traffic:
             if c.first_template_ts is None:
                 c.first_template_ts = t
         c.last_out_id = mid
-        charge = self._charge(c, t, template)
         error = self._failure(c, t, template)
+        if error is None and c.fep_pending_until > t:
+            c.fep_from, c.fep_until, c.fep_conv = t, t + 72 * 3600, self._conv_id()
+            c.fep_pending_until = -10**12
+        charge = self._charge(c, t, template) if error is None else None
         final, delivered, model_name = None, False, None
         priced = None
         if error is not None:
@@ -366,11 +375,18 @@ class Traffic:
                 self._emit_statuses(phone, [st], None, ft * 1000 + r.randrange(1000))
         elif r.random() >= model.P_NO_WEBHOOK:
             final, delivered, model_name, priced = self._lifecycle(day, c, mid, t, charge, onprem, campaign is not None, template)
+        ledger_micros = meta_micros = 0
+        if charge is not None:
+            # Meta delivered (and billed) the messages whose statuses never reached the archive, too.
+            waba, market = phone.waba, MARKETS[c.market][1]
+            ledger_micros = self.ledger_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s, delivered)
+            meta_micros = self.meta_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s,
+                                                 delivered or final is None)
         self.messages.add((
             mid, phone.waba.waba_id, phone.phone_number_id, None if c.bsuid_only else c.wa_id, c.user_id, MARKETS[c.market][1],
             datetime.fromtimestamp(t, timezone.utc), template is not None, template.name if template else None,
             template.category.lower() if template else "service", priced.category if priced else None,
-            priced.ptype if priced else None, final, error, delivered, model_name,
+            priced.ptype if priced else None, final, error, delivered, model_name, ledger_micros, meta_micros,
         ))
 
     def _lifecycle(self, day: date, c: Customer, mid: str, t: int, charge: Charge, onprem: bool, batchable: bool, template):
@@ -426,7 +442,7 @@ class Traffic:
             wts = sent_ts + 30
             self.truth.status("warning")
             self.sink.onprem(wts * 1000, DUMPS({"statuses": [{"id": mid, "recipient_id": c.wa_id, "status": "warning", "timestamp": str(wts)}]}))
-        return events[-1][0], has_delivered or read_only, payloads.pricing_model(sent_ts), charge
+        return events[-1][0], has_delivered or read_only, charge.model, charge
 
     def _emit_statuses(self, phone: PhoneNumber, statuses: list[dict], contacts: list | None, recv_ms: int) -> None:
         previous = self._last_status.get(phone.phone_number_id)

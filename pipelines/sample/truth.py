@@ -30,6 +30,8 @@ MESSAGE_SCHEMA = {
     "customer_user_id": pl.String, "market": pl.String, "sent_at": pl.Datetime("us", "UTC"), "is_template": pl.Boolean,
     "template_name": pl.String, "category": pl.String, "pricing_category": pl.String, "pricing_type": pl.String,
     "final_status": pl.String, "error_code": pl.Int64, "delivered": pl.Boolean, "pricing_model": pl.String,
+    # integer micro-units of the WABA's currency: what a ledger of the archived webhooks should charge, and what Meta billed
+    "charge_micros": pl.Int64, "meta_charge_micros": pl.Int64,
 }
 
 

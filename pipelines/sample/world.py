@@ -54,7 +54,7 @@ class Template:
 class Customer:
     __slots__ = (
         "idx", "market", "iso2", "wa_id", "user_id", "name", "phone", "active_from",
-        "bsuid_only", "last_inbound", "fep_until", "stopped", "last_template_id",
+        "bsuid_only", "last_inbound", "fep_from", "fep_until", "fep_pending_until", "stopped", "last_template_id",
         "last_out_id", "first_template_ts", "optin_plan", "wa_history", "optin_scope", "fep_conv",
         "last_template_buttons",
     )
@@ -70,7 +70,9 @@ class Customer:
         self.active_from = active_from
         self.bsuid_only = bsuid_only
         self.last_inbound = -10**12
+        self.fep_from = -10**12
         self.fep_until = -10**12
+        self.fep_pending_until = -10**12
         self.fep_conv = ""
         self.stopped = False
         self.last_template_id = None

@@ -20,6 +20,8 @@ WITH statuses AS (
            arg_min(lower(conversation_category), status_at) FILTER (conversation_category IS NOT NULL) AS meta_conversation_category,
            arg_min(conversation_expires_at, status_at) FILTER (conversation_expires_at IS NOT NULL) AS meta_conversation_expires_at
     FROM staging.message_statuses
+    -- On-Premises reported a customer deleting their own message as a status on the inbound id: not outbound.
+    WHERE message_id NOT IN (SELECT message_id FROM staging.inbound_messages)
     GROUP BY message_id
 ), joined AS (
     SELECT coalesce(s.message_id, l.message_id) AS message_id,
@@ -46,10 +48,19 @@ WITH statuses AS (
            l.message_id IS NOT NULL AS in_send_log,
            s.message_id IS NOT NULL AS has_status
     FROM statuses s FULL OUTER JOIN staging.message_log l USING (message_id)
+), customer_numbers AS (
+    -- On-Premises bodies name no business number: attribute them to the number the customer's other messages used.
+    SELECT customer_id, arg_max(phone_number_id, sent_at) AS phone_number_id, arg_max(waba_id, sent_at) AS waba_id
+    FROM joined WHERE phone_number_id IS NOT NULL AND waba_id IS NOT NULL GROUP BY customer_id
+), attributed AS (
+    SELECT j.* REPLACE (coalesce(j.waba_id, n.waba_id) AS waba_id, coalesce(j.phone_number_id, n.phone_number_id) AS phone_number_id)
+    FROM joined j LEFT JOIN customer_numbers n USING (customer_id)
 ), located AS (
-    SELECT j.*, a.business_portfolio_id, a.timezone, a.currency,
-           (j.sent_at AT TIME ZONE a.timezone)::DATE AS local_sent_date
-    FROM joined j LEFT JOIN staging.accounts a USING (waba_id)
+    -- A WABA missing from staging.accounts is its own portfolio, in UTC, billed in USD (as staging.accounts defaults).
+    SELECT j.*, coalesce(a.business_portfolio_id, j.waba_id) AS business_portfolio_id,
+           coalesce(a.timezone, 'UTC') AS timezone, coalesce(a.currency, 'USD') AS currency,
+           (j.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS local_sent_date
+    FROM attributed j LEFT JOIN staging.accounts a USING (waba_id)
 ), template_history AS (
     -- What each template's category was known to be, and since when, from snapshots and category notices.
     SELECT waba_id, template_name, template_language, lower(category) AS category, snapshot_at AS known_at
@@ -78,14 +89,16 @@ WITH statuses AS (
     SELECT * REPLACE (CASE WHEN getvariable('forced_regime') IS NULL THEN effective_from ELSE DATE '0001-01-01' END AS effective_from)
     FROM marts.pricing_regimes
     WHERE (getvariable('forced_regime') IS NULL AND enabled) OR regime = getvariable('forced_regime')
+), customer_messages AS (
+    SELECT i.customer_id, coalesce(i.phone_number_id, n.phone_number_id) AS phone_number_id, i.sent_at, i.message_type,
+           coalesce(i.referral_source_type, i.referral_ctwa_clid, i.referral_source_id) IS NOT NULL AS is_referral
+    FROM staging.inbound_messages i LEFT JOIN customer_numbers n USING (customer_id)
+    WHERE i.customer_id IS NOT NULL
 ), inbound AS (
     -- Customer messages that open or refresh a customer-service window (system notices do not).
-    SELECT customer_id, phone_number_id, sent_at AS inbound_at
-    FROM staging.inbound_messages WHERE message_type <> 'system' AND customer_id IS NOT NULL
+    SELECT customer_id, phone_number_id, sent_at AS inbound_at FROM customer_messages WHERE message_type <> 'system'
 ), referrals AS (
-    SELECT customer_id, phone_number_id, sent_at AS referral_at
-    FROM staging.inbound_messages
-    WHERE coalesce(referral_source_type, referral_ctwa_clid, referral_source_id) IS NOT NULL AND customer_id IS NOT NULL
+    SELECT customer_id, phone_number_id, sent_at AS referral_at FROM customer_messages WHERE is_referral
 ), replies AS (
     SELECT customer_id, phone_number_id, sent_at FROM located WHERE failed_at IS NULL AND customer_id IS NOT NULL
 ), free_entry_windows AS (

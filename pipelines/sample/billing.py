@@ -1,0 +1,58 @@
+"""What each sample message costs, computed from the generator's own knowledge of how Meta priced it.
+
+Two views are kept: what a ledger built from the archived webhooks should charge (a message is
+charged when a delivered or read status was archived), and what Meta itself billed (it also bills the
+messages whose status webhooks never reached the archive). Their difference is what reconciliation
+must explain. Amounts are integer micro-units of the WABA's currency, so sums are exact.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from pipelines.sample.business import AUTH_INTERNATIONAL_INDIA, RATES, VOLUME_TIERS
+from pipelines.sample.payloads import Charge
+
+CATEGORY_INDEX = {"marketing": 0, "utility": 1, "authentication": 2, "service": 1}  # service bills at the utility rate
+TIERED = ("utility", "authentication")
+EFFECTIVE = sorted(RATES)
+
+
+def _micros(rate: float) -> int:
+    """The rate exactly as the card prints it (4 places), in micro-units."""
+    return int(Decimal(f"{rate:.4f}") * 1_000_000)
+
+
+def rate_micros(market: str, category: str, local_day: date, volume_rank: int | None) -> int:
+    effective = max(d for d in EFFECTIVE if d <= local_day)
+    if category == "authentication_international":
+        base = AUTH_INTERNATIONAL_INDIA
+    else:
+        base = RATES[effective][market][CATEGORY_INDEX[category]]
+    if volume_rank is None:
+        return _micros(base)
+    factor = next(f for lo, hi, f in VOLUME_TIERS if volume_rank >= lo and (hi is None or volume_rank <= hi))
+    return _micros(base * factor)
+
+
+class Billing:
+    """One view of the bill: conversations charged once, per-message volume counted per portfolio and month."""
+
+    def __init__(self) -> None:
+        self.charged_conversations: set[str] = set()
+        self.volume: dict[tuple, int] = {}
+
+    def bill(self, charge: Charge, market: str, portfolio: str, t: int, utc_offset_s: int, delivered: bool) -> int:
+        if not delivered or charge.ptype != "regular":
+            return 0
+        local_day = datetime.fromtimestamp(t + utc_offset_s, timezone.utc).date()
+        if charge.model == "CBP":
+            if charge.conversation_id in self.charged_conversations:
+                return 0
+            self.charged_conversations.add(charge.conversation_id)
+            return rate_micros(market, charge.category, local_day, None)
+        if charge.category not in TIERED:
+            return rate_micros(market, charge.category, local_day, None)
+        key = (portfolio, market, charge.category, local_day.year, local_day.month)
+        self.volume[key] = self.volume.get(key, 0) + 1
+        return rate_micros(market, charge.category, local_day, self.volume[key])
