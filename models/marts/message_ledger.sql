@@ -27,9 +27,11 @@
 -- column charged_unit: True on the row that carries a unit's charge: a billable message (PMP), or the opening message of a billable conversation (CBP).
 -- column conversation_id: Meta's conversation id, or the inferred one (CBP); Meta's per-message id under PMP when given.
 -- column volume_rank: Position among the portfolio's charged units of this market and category in the local month (volume-tiered categories only).
+-- column volume_band_from: First unit count of the rate card's volume band the rate came from (0 = the first band).
 -- column rate: Rate-card price applied (NULL when not charged or unpriced).
 -- column rate_source: Where the rate comes from ('landing' = the user's rate card).
 -- column charge: What it cost; 0 when free or not delivered; NULL when billable but the rate card has no row for it.
+-- column unconfirmed_charge: What it would cost if Meta delivered it without the status reaching us (per-message pricing: sent, not failed, never reported delivered); not in charge.
 -- column currency: Currency of the charge (the WABA's).
 -- column in_service_window: A customer message to this number arrived within the 24 hours before the send.
 -- column in_free_entry_point_window: Sent inside a free entry point window (opened by the reply to an ad or Page-button message).
@@ -44,15 +46,17 @@ WITH members AS (
     SELECT unit_id AS conversation_id, first_message_id, pricing_type, rate, rate_source, charge
     FROM _charged_units WHERE unit_kind = 'conversation'
 ), message_units AS (
-    SELECT unit_id AS message_id, pricing_type, volume_rank, rate, rate_source, charge
+    SELECT unit_id AS message_id, pricing_type, volume_rank, volume_from, rate, rate_source, charge
     FROM _charged_units WHERE unit_kind = 'message'
+), unconfirmed AS (
+    SELECT unit_id AS message_id, unconfirmed_charge FROM _charged_units WHERE unit_kind = 'unconfirmed_message'
 ), priced AS (
     SELECT p.*,
            coalesce(mu.pricing_type, cu.pricing_type, p.rule_pricing_type) AS pricing_type,
            coalesce(mu.pricing_type, cu.pricing_type) = 'regular' AS billable,
            coalesce(mu.pricing_type = 'regular', cu.pricing_type = 'regular' AND cu.first_message_id = p.message_id, false) AS charged_unit,
            coalesce(mb.conversation_id, p.meta_conversation_id) AS conversation_id,
-           mu.volume_rank,
+           mu.volume_rank, mu.volume_from AS volume_band_from, uc.unconfirmed_charge,
            CASE WHEN mu.message_id IS NOT NULL THEN mu.rate WHEN cu.first_message_id = p.message_id THEN cu.rate END AS rate,
            CASE WHEN mu.message_id IS NOT NULL THEN mu.rate_source WHEN cu.first_message_id = p.message_id THEN cu.rate_source END AS rate_source,
            CASE WHEN mu.message_id IS NOT NULL THEN mu.charge
@@ -60,6 +64,7 @@ WITH members AS (
                 ELSE 0::DECIMAL(18, 6) END AS charge
     FROM _priced_messages p
     LEFT JOIN message_units mu USING (message_id)
+    LEFT JOIN unconfirmed uc USING (message_id)
     LEFT JOIN members mb USING (message_id)
     LEFT JOIN conversation_units cu ON cu.conversation_id = mb.conversation_id
 ), compared AS (
@@ -77,7 +82,7 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, deliv
        error_code, message_type, template_name, template_language, campaign,
        coalesce(meta_category, template_category, CASE WHEN NOT is_template THEN 'service' END, 'unknown') AS category,
        template_category, billed_category, regime, pricing_model, pricing_type, coalesce(billable, false) AS billable,
-       charged_unit, conversation_id, volume_rank, rate, rate_source, charge, currency,
+       charged_unit, conversation_id, volume_rank, volume_band_from, rate, rate_source, charge, unconfirmed_charge, currency,
        in_service_window, in_free_entry_point_window, meta_billable, meta_category, meta_pricing_type,
        CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement
 FROM compared

@@ -9,7 +9,7 @@ from typing import Callable
 
 import orjson
 
-from pipelines.sample import business, model
+from pipelines.sample import business, meta_billing, model
 from pipelines.sample.archive import Archive
 from pipelines.sample.traffic import Traffic
 from pipelines.sample.truth import MessageTruth, Truth
@@ -37,7 +37,7 @@ def generate_world(
         raise ValueError("end must not be before start")
     out = Path(out)
     # stale files from an earlier run would break byte-identical reruns
-    for sub in ("webhooks", "message_logs", "business_manager", "optins", "rate_cards", ".ground_truth_chunks"):
+    for sub in ("webhooks", "message_logs", "business_manager", "optins", "rate_cards", "invoices", ".ground_truth_chunks"):
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     if envelopes is not None:
@@ -69,6 +69,8 @@ def generate_world(
     messages.close()
     business.write_optins(out, world, seed, truth)
     business.write_rate_card(out, truth)
+    meta_billing.write_invoices(out, world, truth)
+    meta_billing.write_pricing_analytics(out, world, truth)
 
     header = {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "app_secret": app_secret, "customers": customers}
     result = truth.as_dict(header, sum(1 for c in world.customers if c.bsuid_only))

@@ -27,6 +27,8 @@ PARSERS = {
     "DATE": "try_cast(trim({c}) AS DATE)",
     "DECIMAL": "try_cast(trim({c}) AS DECIMAL(18, 6))",
     "BIGINT": "try_cast(trim({c}) AS BIGINT)",
+    # an invoice month: 2026-10 or 2026-10-01
+    "MONTH": "date_trunc('month', try_cast(CASE WHEN length(trim({c})) = 7 THEN trim({c}) || '-01' ELSE trim({c}) END AS DATE))::DATE",
 }
 
 
@@ -86,16 +88,23 @@ SOURCES = [
                   "rate": "DECIMAL"},
         optional={"volume_from": "BIGINT", "volume_to": "BIGINT"},
     ),
+    TabularSource(
+        "invoices", "invoices",
+        required={"month": "MONTH", "waba_id": "VARCHAR", "market": "VARCHAR", "category": "VARCHAR",
+                  "amount": "DECIMAL", "currency": "VARCHAR"},
+        optional={},
+    ),
 ]
 SOURCES_BY_NAME = {s.name: s for s in SOURCES}
-PROBLEM_NAMES = {"TIMESTAMPTZ": "bad_timestamp", "DATE": "bad_date", "DECIMAL": "bad_number", "BIGINT": "bad_integer"}
+STORED_TYPES = {"DECIMAL": "DECIMAL(18, 6)", "MONTH": "DATE"}
+PROBLEM_NAMES = {"TIMESTAMPTZ": "bad_timestamp", "DATE": "bad_date", "MONTH": "bad_month", "DECIMAL": "bad_number", "BIGINT": "bad_integer"}
 # Values that must be present for a row to mean anything.
 NOT_NULL = {"message_id", "sent_at", "snapshot_at", "waba_id", "customer_id", "event_at", "effective_from", "rate",
-            "phone_number_id", "template_id", "market", "category"}
+            "phone_number_id", "template_id", "market", "category", "month", "amount"}
 
 
 def ensure_table(conn: duckdb.DuckDBPyConnection, source: TabularSource) -> None:
-    cols = ", ".join(f"{c} {'DECIMAL(18, 6)' if t == 'DECIMAL' else t}" for c, t in source.columns.items())
+    cols = ", ".join(f"{c} {STORED_TYPES.get(t, t)}" for c, t in source.columns.items())
     conn.execute(f"CREATE TABLE IF NOT EXISTS {source.table} (load_id BIGINT NOT NULL, line_no BIGINT NOT NULL, "
                  f"content_md5 UHUGEINT NOT NULL, {cols})")
 

@@ -1,12 +1,15 @@
 -- _charged_units: one row per unit Meta bills or waives: each delivered message under per-message pricing,
 -- each conversation under conversation-based pricing; with its pricing type, the rate-card row that prices
--- it (volume band included) and its charge. Failed and undelivered messages are never units.
+-- it (volume band included) and its charge. Failed messages are never units. A per-message send that is
+-- neither failed nor reported delivered is an unconfirmed unit: priced (first band) but not charged, since
+-- Meta may have delivered it without the status reaching us; reconciliation uses that price.
 WITH message_units AS (
-    SELECT message_id AS unit_id, 'message' AS unit_kind, message_id AS first_message_id, waba_id, business_portfolio_id,
+    SELECT message_id AS unit_id, CASE WHEN delivered THEN 'message' ELSE 'unconfirmed_message' END AS unit_kind,
+           message_id AS first_message_id, waba_id, business_portfolio_id,
            market, billed_category, currency, local_sent_date AS local_date, sent_at AS billed_at,
            rule_pricing_type AS pricing_type, volume_tier_categories, NULL::INTEGER AS free_tier_units,
            NULL::VARCHAR[] AS free_tier_categories
-    FROM _priced_messages WHERE billing_unit = 'message' AND delivered
+    FROM _priced_messages WHERE billing_unit = 'message' AND failed_at IS NULL
 ), conversation_openers AS (
     SELECT c.conversation_id, p.*
     FROM _conversation_members c JOIN _priced_messages p USING (message_id)
@@ -34,9 +37,10 @@ WITH message_units AS (
 ), ranked AS (
     -- Volume tiers: charged units of a portfolio, market and category counted from the 1st of the local month.
     SELECT *,
-           CASE WHEN pricing_type = 'regular' AND list_contains(volume_tier_categories, billed_category)
+           CASE WHEN pricing_type = 'regular' AND list_contains(volume_tier_categories, billed_category) AND unit_kind = 'message'
                 THEN row_number() OVER (PARTITION BY business_portfolio_id, market, billed_category, date_trunc('month', local_date),
                                                      pricing_type = 'regular' AND list_contains(volume_tier_categories, billed_category)
+                                                     AND unit_kind = 'message'
                                         ORDER BY billed_at, unit_id) END AS volume_rank
     FROM typed
 ), card AS (
@@ -56,7 +60,8 @@ WITH message_units AS (
       ON d.market = u.market AND d.category = u.billed_category AND d.currency = u.currency AND u.local_date >= d.effective_from
 )
 SELECT u.*, c.rate, c.volume_from, c.volume_to, c.source AS rate_source,
-       CASE WHEN u.pricing_type <> 'regular' THEN 0::DECIMAL(18, 6) ELSE c.rate END AS charge
+       CASE WHEN u.pricing_type <> 'regular' OR u.unit_kind = 'unconfirmed_message' THEN 0::DECIMAL(18, 6) ELSE c.rate END AS charge,
+       CASE WHEN u.pricing_type = 'regular' AND u.unit_kind = 'unconfirmed_message' THEN c.rate END AS unconfirmed_charge
 FROM dated u
 LEFT JOIN card c
   ON c.market = u.market AND c.category = u.billed_category AND c.currency = u.currency

@@ -49,7 +49,9 @@ raw_optin_events = _tabular_asset(
     "optin_events", "One row per consent event from landing/optins/*.csv.")
 raw_rate_cards = _tabular_asset(
     "rate_cards", "One row per rate from landing/rate_cards/*.csv.")
+raw_invoices = _tabular_asset(
+    "invoices", "One row per invoice line from landing/invoices/*.csv (month, WABA, market, category, amount).")
 
 def raw_assets() -> list[dg.AssetsDefinition]:
     return [raw_webhook_deliveries, raw_message_logs, raw_phone_number_snapshots, raw_template_snapshots,
-            raw_accounts, raw_optin_events, raw_rate_cards]
+            raw_accounts, raw_optin_events, raw_rate_cards, raw_invoices]

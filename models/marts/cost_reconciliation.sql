@@ -1,0 +1,90 @@
+-- marts.cost_reconciliation: one row per local month, WABA, market, category and currency: our ledger beside
+-- Meta's own analytics (pricing_analytics / conversation_analytics saved under landing/business_manager/graph)
+-- and the invoice lines (landing/invoices), with the differences and what explains them.
+-- column month: First day of the month in the WABA's timezone.
+-- column waba_id: WhatsApp Business Account.
+-- column market: Meta pricing market.
+-- column category: Billed category (marketing, utility, authentication, authentication_international, service, ...).
+-- column currency: Currency of every amount on the row.
+-- column ledger_units: Units our ledger charges: billable messages (PMP) and billable conversations (CBP).
+-- column ledger_charge: What our ledger charges.
+-- column meta_units: Billable units in Meta's analytics (regular volume or conversations); NULL when no analytics were saved for the month.
+-- column meta_cost: Cost in Meta's analytics (NULL when none were saved, or Meta omitted cost).
+-- column invoice_amount: Sum of the invoice lines (NULL when no invoice line was loaded).
+-- column diff_vs_meta: meta_cost - ledger_charge.
+-- column diff_vs_invoice: invoice_amount - ledger_charge.
+-- column explained_amount: Part of diff_vs_invoice the explanations put a price on.
+-- column unexplained_vs_invoice: diff_vs_invoice - explained_amount.
+-- column explanations: Machine-readable reasons, each {reason, units, amount} (amount NULL when it cannot be priced): no_delivery_status (sent, not failed, never reported delivered: Meta may have billed them), missing_rate_card_row (billable but unpriced), category_disagreement and pricing_type_disagreement (Meta's pricing object differs from our rules), volume_tier_discount (units priced in a volume band above the first; Meta counts the units we never saw delivered too, so its band can start earlier), meta_analytics_unavailable (Meta keeps one year).
+WITH ledger AS (
+    SELECT date_trunc('month', (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS month,
+           l.waba_id, l.market, l.billed_category AS category, l.currency,
+           count(*) FILTER (l.charged_unit) AS ledger_units,
+           coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS ledger_charge,
+           count(*) FILTER (l.unconfirmed_charge IS NOT NULL) AS no_status_units,
+           sum(l.unconfirmed_charge) AS no_status_amount,
+           count(*) FILTER (l.charged_unit AND l.charge IS NULL) AS unpriced_units,
+           count(*) FILTER (l.disagreement = 'category') AS category_disagreements,
+           count(*) FILTER (l.disagreement = 'pricing_type') AS pricing_type_disagreements,
+           count(*) FILTER (l.charged_unit AND l.volume_band_from > 0) AS discounted_units
+    FROM marts.message_ledger l
+    LEFT JOIN staging.accounts a USING (waba_id)
+    WHERE l.billed_category IS NOT NULL
+    GROUP BY ALL
+), countries AS (
+    -- Meta's analytics name countries; our markets are keyed by calling code: map each country to its market.
+    SELECT country_iso2, arg_max(market, coalesce(effective_from, DATE '0001-01-01')) AS market
+    FROM marts.market_prefixes WHERE requires_regime IS NULL GROUP BY country_iso2
+), analytics AS (
+    SELECT waba_id, period_start, granularity, country, lower(pricing_category) AS category, volume AS units, cost,
+           'pricing' AS source FROM staging.pricing_analytics WHERE lower(pricing_type) = 'regular'
+    UNION ALL
+    SELECT waba_id, period_start, granularity, country, lower(conversation_category), conversations, cost,
+           'conversation' FROM staging.conversation_analytics WHERE lower(conversation_type) = 'regular'
+), analytics_months AS (
+    SELECT date_trunc('month', (x.period_start AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS month, x.*,
+           coalesce(a.currency, 'USD') AS currency
+    FROM analytics x LEFT JOIN staging.accounts a USING (waba_id)
+), meta AS (
+    -- One granularity per WABA and month (the coarsest saved), so overlapping fetches are not added twice.
+    SELECT month, waba_id, coalesce(c.market, 'Other') AS market, category, currency,
+           sum(units) AS meta_units, sum(cost)::DECIMAL(18, 6) AS meta_cost
+    FROM analytics_months m LEFT JOIN countries c ON c.country_iso2 = m.country
+    QUALIFY dense_rank() OVER (PARTITION BY month, waba_id, source
+                               ORDER BY CASE granularity WHEN 'MONTHLY' THEN 1 WHEN 'DAILY' THEN 2 ELSE 3 END) = 1
+    GROUP BY ALL
+), meta_months AS (
+    SELECT DISTINCT month, waba_id FROM analytics_months
+), invoice AS (
+    SELECT month, waba_id, market, category, currency, sum(amount)::DECIMAL(18, 6) AS invoice_amount
+    FROM staging.invoice_lines GROUP BY ALL
+), joined AS (
+    SELECT month, waba_id, market, category, currency,
+           coalesce(l.ledger_units, 0) AS ledger_units, coalesce(l.ledger_charge, 0)::DECIMAL(18, 6) AS ledger_charge,
+           m.meta_units, m.meta_cost, i.invoice_amount,
+           l.no_status_units, l.no_status_amount, l.unpriced_units, l.category_disagreements, l.pricing_type_disagreements,
+           l.discounted_units
+    FROM ledger l
+    FULL JOIN meta m USING (month, waba_id, market, category, currency)
+    FULL JOIN invoice i USING (month, waba_id, market, category, currency)
+), explained AS (
+    SELECT j.*, mm.month IS NOT NULL AS meta_month_saved,
+           list_filter([
+               {'reason': 'no_delivery_status', 'units': no_status_units, 'amount': no_status_amount},
+               {'reason': 'missing_rate_card_row', 'units': unpriced_units, 'amount': NULL::DECIMAL(18, 6)},
+               {'reason': 'category_disagreement', 'units': category_disagreements, 'amount': NULL::DECIMAL(18, 6)},
+               {'reason': 'pricing_type_disagreement', 'units': pricing_type_disagreements, 'amount': NULL::DECIMAL(18, 6)},
+               {'reason': 'volume_tier_discount', 'units': discounted_units, 'amount': NULL::DECIMAL(18, 6)},
+               {'reason': 'meta_analytics_unavailable', 'units': CASE WHEN mm.month IS NULL THEN 0 END,
+                'amount': NULL::DECIMAL(18, 6)}
+           ], e -> e.units > 0 OR (e.reason = 'meta_analytics_unavailable' AND e.units IS NOT NULL)) AS explanations
+    FROM joined j LEFT JOIN meta_months mm USING (month, waba_id)
+)
+SELECT month, waba_id, market, category, currency, ledger_units, ledger_charge, meta_units, meta_cost, invoice_amount,
+       (meta_cost - ledger_charge)::DECIMAL(18, 6) AS diff_vs_meta,
+       (invoice_amount - ledger_charge)::DECIMAL(18, 6) AS diff_vs_invoice,
+       coalesce(no_status_amount, 0)::DECIMAL(18, 6) AS explained_amount,
+       (invoice_amount - ledger_charge - coalesce(no_status_amount, 0))::DECIMAL(18, 6) AS unexplained_vs_invoice,
+       explanations
+FROM explained
+ORDER BY month, waba_id, market, category
