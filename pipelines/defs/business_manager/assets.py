@@ -1,0 +1,41 @@
+"""Business Manager over the Graph API: a fetch into the landing folder, and a daily job that fetches
+and then loads everything. The main job (`waba run`) leaves this group out: it needs a token and
+the network, and `waba run` must work offline."""
+
+import dagster as dg
+
+from pipelines.defs.business_manager.resources import GraphApiResource
+from pipelines.defs.ingest.assets import GRAPH_FETCH_KEY
+from pipelines.defs.resources import WarehouseResource
+from pipelines.sources.graph_fetch import GRAPH_FOLDER, fetch_business_manager
+
+GROUP = "business_manager"
+DAILY_JOB = "business_manager_daily"
+
+
+@dg.asset(
+    key=GRAPH_FETCH_KEY, group_name=GROUP,
+    description=f"Today's phone numbers and message templates, and the last days of pricing, conversation and "
+                f"template analytics, for every WABA in WABA_GRAPH_WABA_IDS, saved page by page under "
+                f"landing/{GRAPH_FOLDER}/<kind>/<waba_id>/. Pages fetched before a failure stay saved.",
+)
+def graph_api_responses(context: dg.AssetExecutionContext, graph_api: GraphApiResource,
+                        warehouse: WarehouseResource) -> dg.MaterializeResult:
+    result = fetch_business_manager(graph_api.settings(), warehouse.landing, log=context.log.info)
+    metadata = {"files_saved": dg.MetadataValue.int(len(result.files)),
+                "fetched_at": dg.MetadataValue.text(result.fetched_at.isoformat())}
+    if result.failures:
+        raise dg.Failure(description="\n".join(result.failures), metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.definitions
+def business_manager_schedule() -> dg.Definitions:
+    # Fetch, then load and stage everything, so the warehouse has today's Business Manager state.
+    job = dg.define_asset_job(DAILY_JOB, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
+                              description="Fetch Business Manager data over the Graph API, then load every landing "
+                                          "source, build staging and publish the warehouse.")
+    schedule = dg.ScheduleDefinition(name=f"{DAILY_JOB}_schedule", job=job, cron_schedule="0 6 * * *",
+                                     execution_timezone="UTC",
+                                     description="Every day at 06:00 UTC, after the previous UTC day has closed.")
+    return dg.Definitions(jobs=[job], schedules=[schedule])
