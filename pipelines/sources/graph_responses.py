@@ -43,7 +43,7 @@ def _read(f: LandingFile) -> tuple[str | None, str | None]:
     try:
         return f.path.read_bytes().decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, f"not_utf8: byte {exc.start} is not UTF-8"
+        return None, f"not_utf8: the byte at offset {exc.start} is not UTF-8"
     except OSError as exc:
         return None, f"unreadable_file: {exc.strerror or type(exc).__name__}"
 

@@ -1,6 +1,5 @@
-"""Business Manager over the Graph API: a fetch into the landing folder, and a daily job that fetches
-and then loads everything. The main job (`waba run`) leaves this group out: it needs a token and
-the network, and `waba run` must work offline."""
+"""Business Manager over the Graph API: the fetch into the landing folder. The main job (`waba run`)
+leaves this group out: it needs a token and the network, and `waba run` must work offline."""
 
 import dagster as dg
 
@@ -10,13 +9,12 @@ from pipelines.defs.resources import WarehouseResource
 from pipelines.sources.graph_fetch import GRAPH_FOLDER, fetch_business_manager
 
 GROUP = "business_manager"
-DAILY_JOB = "business_manager_daily"
 
 
 @dg.asset(
     key=GRAPH_FETCH_KEY, group_name=GROUP,
-    description=f"Today's phone numbers and message templates, and the last days of pricing, conversation and "
-                f"template analytics, for every WABA in WABA_GRAPH_WABA_IDS, saved page by page under "
+    description=f"Today's phone numbers and message templates, and the last 30 days of pricing, conversation "
+                f"and template analytics, for every WABA in WABA_GRAPH_WABA_IDS, saved page by page under "
                 f"landing/{GRAPH_FOLDER}/<kind>/<waba_id>/. Pages fetched before a failure stay saved.",
 )
 def graph_api_responses(context: dg.AssetExecutionContext, graph_api: GraphApiResource,
@@ -28,14 +26,3 @@ def graph_api_responses(context: dg.AssetExecutionContext, graph_api: GraphApiRe
         raise dg.Failure(description="\n".join(result.failures), metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
 
-
-@dg.definitions
-def business_manager_schedule() -> dg.Definitions:
-    # Fetch, then load and stage everything, so the warehouse has today's Business Manager state.
-    job = dg.define_asset_job(DAILY_JOB, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
-                              description="Fetch Business Manager data over the Graph API, then load every landing "
-                                          "source, build staging and publish the warehouse.")
-    schedule = dg.ScheduleDefinition(name=f"{DAILY_JOB}_schedule", job=job, cron_schedule="0 6 * * *",
-                                     execution_timezone="UTC",
-                                     description="Every day at 06:00 UTC, after the previous UTC day has closed.")
-    return dg.Definitions(jobs=[job], schedules=[schedule])
