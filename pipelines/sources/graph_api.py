@@ -72,23 +72,22 @@ class GraphSettings:
                    (base_url or "").strip().rstrip("/") or DEFAULT_BASE_URL, **tuning)
 
     @classmethod
-    def tuning_from_env(cls, environ: dict | None = None) -> dict:
+    def tuning_from_env(cls) -> dict:
         """The optional WABA_GRAPH_TIMEOUT / _MAX_RETRIES / _BACKOFF_BASE / _MAX_WAIT that are set."""
-        env = os.environ if environ is None else environ
         tuning = {}
         for name, var in TUNING_ENV.items():
-            if env.get(var):
+            if os.environ.get(var):
                 try:
-                    tuning[name] = type(getattr(cls, name))(env[var])
+                    tuning[name] = type(getattr(cls, name))(os.environ[var])
                 except ValueError:
-                    raise UserError(f"{var} must be a number, got {env[var]!r}") from None
+                    raise UserError(f"{var} must be a number, got {os.environ[var]!r}") from None
         return tuning
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> GraphSettings:
-        env = os.environ if environ is None else environ
+    def from_env(cls) -> GraphSettings:
+        env = os.environ
         return cls.build(env.get(TOKEN_ENV), env.get(WABA_IDS_ENV), env.get(VERSION_ENV), env.get(BASE_URL_ENV),
-                         **cls.tuning_from_env(env))
+                         **cls.tuning_from_env())
 
 
 class GraphApiError(UserError):
@@ -150,12 +149,12 @@ class GraphClient:
     """GETs against the Graph API with timeouts, retries and Meta's rate-limit headers honoured."""
 
     def __init__(self, settings: GraphSettings, log: Callable[[str], None] = lambda _: None,
-                 sleep: Callable[[float], None] = time.sleep, transport: httpx.BaseTransport | None = None):
+                 sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
         self._log = log
         self._sleep = sleep
         self._pause = 0.0  # seconds a successful response's usage headers asked us to wait before the next call
-        self._http = httpx.Client(base_url=settings.base_url, timeout=settings.timeout, transport=transport,
+        self._http = httpx.Client(base_url=settings.base_url, timeout=settings.timeout,
                                   headers={"Authorization": f"Bearer {settings.token}", "Accept": "application/json"})
 
     def __enter__(self) -> GraphClient:
@@ -169,7 +168,8 @@ class GraphClient:
 
     def get(self, request: Request) -> Page:
         s = self.settings
-        for attempt in range(s.max_retries + 1):
+        attempt = 0
+        while True:
             if self._pause:
                 self._log(f"{request.describe()}: Meta's usage headers ask for a pause; waiting {self._pause:.1f}s")
                 self._sleep(self._pause)
@@ -181,12 +181,12 @@ class GraphClient:
                 raise self._error(request, outcome.problem, outcome)
             if attempt == s.max_retries:
                 raise self._error(request, f"{outcome.problem}; gave up after {attempt + 1} attempts", outcome)
-            backoff = min(s.max_wait, s.backoff_base * 2 ** attempt)
+            attempt += 1
+            backoff = min(s.max_wait, s.backoff_base * 2 ** (attempt - 1))
             wait = min(s.max_wait, max(outcome.wait, random.uniform(backoff / 2, backoff)))
-            self._log(one_line(scrub(f"{request.describe()}: {outcome.problem}; retry {attempt + 1}/{s.max_retries} "
+            self._log(one_line(scrub(f"{request.describe()}: {outcome.problem}; retry {attempt}/{s.max_retries} "
                                      f"in {wait:.1f}s", s.token)))
             self._sleep(wait)
-        raise AssertionError("unreachable")
 
     def _attempt(self, request: Request) -> Page | _Failure:
         try:
@@ -196,6 +196,8 @@ class GraphClient:
         except httpx.TransportError as exc:
             return _Failure(f"cannot reach {self.settings.base_url} ({type(exc).__name__}: {exc})", retry=True,
                             fatal=True)
+        except httpx.RequestError as exc:  # e.g. a body that fails to decompress
+            return _Failure(f"the response could not be read ({type(exc).__name__}: {exc})", retry=True)
         asked = self._asked_wait(response.headers)
         text = response.text
         try:

@@ -91,11 +91,11 @@ def clamp_to_lookback(kind: str, start: datetime, now: datetime, log: Callable[[
 
 def fetch_business_manager(settings: GraphSettings, landing: Path, since: date | None = None,
                            until: date | None = None, log: Callable[[str], None] = lambda _: None,
-                           now: datetime | None = None, client: GraphClient | None = None) -> FetchResult:
+                           now: datetime | None = None) -> FetchResult:
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     result = FetchResult(fetched_at=now)
     start, end = day_window(since, until, now)
-    with client or GraphClient(settings, log=log) as graph:
+    with GraphClient(settings, log=log) as graph:
         for waba_id in settings.waba_ids:
             try:
                 _fetch_waba(graph, landing, waba_id, start, end, now, log, result)
