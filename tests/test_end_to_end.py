@@ -143,9 +143,9 @@ def test_dagster_definitions_are_grouped_described_and_checked():
 
     d = defs()
     specs = list(d.resolve_all_asset_specs())
-    assert {s.group_name for s in specs} == {"ingest", "staging", "reporting"}
+    assert {s.group_name for s in specs} == {"ingest", "staging", "reporting", "business_manager"}
     assert all(s.description for s in specs)
-    assert len([s for s in specs if s.key.path[0] == "raw"]) == 7
+    assert len([s for s in specs if s.key.path[0] == "raw"]) == 8
     assert d.resolve_job_def(MAIN_JOB) is not None
     check_names = {k.name for k in d.resolve_asset_graph().asset_check_keys}
     assert {"rows_accounted_for", "no_unreadable_files"} <= check_names
