@@ -292,3 +292,24 @@ def test_the_token_never_reaches_a_saved_file_a_log_or_an_error(fake, landing, g
             assert TOKEN.encode() not in path.read_bytes(), path
     assert TOKEN not in out.out + out.err
     assert caplog.text and TOKEN not in caplog.text
+
+
+def test_waba_fetch_documents_its_options_and_refuses_a_backwards_range(graph_env, landing, capsys):
+    with pytest.raises(SystemExit):
+        main(["fetch", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for word in ("--since", "--until", "--landing", "WABA_GRAPH_TOKEN", "WABA_GRAPH_WABA_IDS", "WABA_GRAPH_API_VERSION",
+                 "WABA_GRAPH_BASE_URL"):
+        assert word in help_text
+    assert main(["fetch", "--landing", str(landing), "--since", "2026-11-20", "--until", "2026-11-10"]) == 2
+    assert capsys.readouterr().err == "waba: error: --since 2026-11-20 is after --until 2026-11-10\n"
+
+
+def test_a_landing_folder_that_cannot_be_written_is_one_line(fake, graph_env, tmp_path, capsys):
+    serve_world(fake)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["fetch", "--landing", str(blocker)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"waba: error: {blocker}/business_manager/graph/phone_numbers/123/")
+    assert err[0].endswith(": cannot save the Graph API response (Not a directory)")

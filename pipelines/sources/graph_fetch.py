@@ -54,14 +54,18 @@ def saved_path(landing: Path, waba_id: str, fetched_at: datetime, page_no: int, 
 def save_page(landing: Path, waba_id: str, fetched_at: datetime, page_no: int, page: Page) -> Path:
     """Write one page atomically; the response goes in as the text Meta sent (token scrubbed)."""
     path = saved_path(landing, waba_id, fetched_at, page_no, page.request)
-    path.parent.mkdir(parents=True, exist_ok=True)
     head = {"fetched_at": fetched_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "kind": page.request.kind, "waba_id": waba_id, "request": page.request.as_dict()}
     text = json.dumps(head, ensure_ascii=False)[:-1] + ', "response": ' + page.text + "}\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside its final name and renamed: a crash never leaves half a file for the loader.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot save the Graph API response ({exc.strerror or exc})") from None
     return path
 
 
