@@ -220,7 +220,7 @@ def test_an_unreachable_server_is_retried_then_stops_the_fetch(landing):
     unreachable = GraphSettings(TOKEN, ("123", "456"), base_url=f"http://127.0.0.1:{port}", timeout=1.0,
                                 max_retries=1, backoff_base=0.01, max_wait=0.05)
     result = fetch_business_manager(unreachable, landing, since=date(2026, 11, 1), now=NOW)
-    assert result.stopped and len(result.failures) == 1
+    assert len(result.failures) == 1  # the second WABA was not tried
     assert result.failures[0].startswith(f"Graph API GET /v24.0/123/phone_numbers (phone_numbers): cannot reach "
                                          f"http://127.0.0.1:{port} (ConnectError: ")
     assert result.failures[0].endswith("; gave up after 2 attempts")

@@ -38,7 +38,6 @@ class FetchResult:
     fetched_at: datetime
     files: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)   # one line each, naming the call
-    stopped: bool = False                                # a failure made every later call pointless
 
 
 def request_sha8(request: Request) -> str:
@@ -99,20 +98,20 @@ def fetch_business_manager(settings: GraphSettings, landing: Path, since: date |
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     result = FetchResult(fetched_at=now)
     start, end = day_window(since, until, now)
+    starts = {kind: clamp_to_lookback(kind, start, now, log) for kind in LOOKBACK}
     with GraphClient(settings, log=log) as graph:
         for waba_id in settings.waba_ids:
             try:
-                _fetch_waba(graph, landing, waba_id, start, end, now, log, result)
+                _fetch_waba(graph, landing, waba_id, starts, end, now, log, result)
             except GraphApiError as exc:  # fatal: later calls would fail the same way
                 log(f"stopping: {exc}")
                 result.failures.append(str(exc))
-                result.stopped = True
                 break
     return result
 
 
-def _fetch_waba(graph: GraphClient, landing: Path, waba_id: str, start: datetime, end: datetime, now: datetime,
-                log: Callable[[str], None], result: FetchResult) -> None:
+def _fetch_waba(graph: GraphClient, landing: Path, waba_id: str, starts: dict[str, datetime], end: datetime,
+                now: datetime, log: Callable[[str], None], result: FetchResult) -> None:
     def save_all(request: Request, pages: list[Page] | None = None) -> None:
         """Save every page of one request; a non-fatal failure is recorded and the fetch goes on."""
         try:
@@ -132,19 +131,18 @@ def _fetch_waba(graph: GraphClient, landing: Path, waba_id: str, start: datetime
     templates: list[Page] = []
     save_all(graph.request("message_templates", f"/{waba_id}/message_templates",
                            graph_api.message_templates_params()), templates)
+    until = int(end.timestamp())
     for kind, params in (("pricing_analytics", graph_api.pricing_analytics_params),
                          ("conversation_analytics", graph_api.conversation_analytics_params)):
-        kind_start = clamp_to_lookback(kind, start, now, log)
-        if kind_start < end:
-            save_all(graph.request(kind, f"/{waba_id}", params(int(kind_start.timestamp()), int(end.timestamp()))))
+        if starts[kind] < end:
+            save_all(graph.request(kind, f"/{waba_id}", params(int(starts[kind].timestamp()), until)))
     # Template analytics for the templates just listed (those fetched before any failure).
     template_ids = [str(t["id"]) for page in templates for t in page.body.get("data") or []
                     if isinstance(t, dict) and t.get("id") is not None]
-    kind_start = clamp_to_lookback("template_analytics", start, now, log)
-    if kind_start >= end or not template_ids:
+    if starts["template_analytics"] >= end:
         return
     per_call = graph_api.TEMPLATE_IDS_PER_CALL
     for i in range(0, len(template_ids), per_call):
-        params = graph_api.template_analytics_params(template_ids[i:i + per_call], int(kind_start.timestamp()),
-                                                     int(end.timestamp()))
+        params = graph_api.template_analytics_params(template_ids[i:i + per_call],
+                                                     int(starts["template_analytics"].timestamp()), until)
         save_all(graph.request("template_analytics", f"/{waba_id}/template_analytics", params))
