@@ -1,4 +1,5 @@
-"""`waba`: generate a sample world, run the pipeline, and (later) report, audit and re-price."""
+"""`waba`: generate a sample world, fetch Business Manager data, run the pipeline, and (later) report,
+audit and re-price."""
 from __future__ import annotations
 
 import argparse
@@ -63,6 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, default=settings.default_reports(),
                      help="folder for rendered reports (default %(default)s)")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    fetch = commands.add_parser(
+        "fetch", help="save Business Manager data and Meta's analytics from the Graph API into the landing folder",
+        description="Fetch every WABA's phone numbers and message templates as of now, and Meta's pricing, "
+                    "conversation and template analytics for a date range, over the Graph API; each response page "
+                    "is saved under <landing>/business_manager/graph/ as it arrives, for `waba run` to load. "
+                    "Needs WABA_GRAPH_TOKEN and WABA_GRAPH_WABA_IDS (comma separated); optional "
+                    "WABA_GRAPH_API_VERSION (default v24.0) and WABA_GRAPH_BASE_URL.")
+    fetch.add_argument("--since", type=_date, default=None,
+                       help="first day of analytics, UTC (default 30 days before --until); Meta keeps 1 year "
+                            "(90 days of template analytics), so earlier starts are moved up")
+    fetch.add_argument("--until", type=_date, default=None, help="last day of analytics, UTC (default today)")
+    fetch.add_argument("--landing", type=Path, default=settings.default_landing(),
+                       help="landing folder to save into (default %(default)s)")
     return parser
 
 
@@ -113,10 +128,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 2 if summary.unreadable_files or summary.failed_checks else 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from pipelines.sources.graph_api import GraphSettings
+    from pipelines.sources.graph_fetch import GRAPH_FOLDER, fetch_business_manager
+
+    graph = GraphSettings.from_env()
+    result = fetch_business_manager(graph, args.landing, since=args.since, until=args.until,
+                                    log=lambda line: print(line, flush=True))
+    print(f"saved {len(result.files)} response pages under {args.landing / GRAPH_FOLDER} "
+          f"(fetched at {result.fetched_at:%Y-%m-%dT%H:%M:%SZ}); `waba run --landing {args.landing}` loads them")
+    for failure in result.failures:
+        print(f"waba: error: {failure}", file=sys.stderr)
+    return 2 if result.failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"generate": cmd_generate, "run": cmd_run}[args.command](args)
+        return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch}[args.command](args)
     except UserError as exc:
         print(f"waba: error: {exc}", file=sys.stderr)
         return 2

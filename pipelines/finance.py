@@ -18,6 +18,7 @@ REFERENCE_MARTS = ["pricing_regimes", "market_prefixes", "rate_card"]
 PRICING_STEPS = ["outbound_messages", "priced_messages", "conversation_members", "charged_units"]
 FINANCE_MARTS = REFERENCE_MARTS + [
     "conversations", "message_ledger", "spend_daily", "spend_monthly_by_template", "spend_monthly_by_campaign",
+    "cost_reconciliation",
 ]
 
 

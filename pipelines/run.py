@@ -75,7 +75,7 @@ def _failure_text(result) -> str:
             cause = error.cause or error
             while cause.cause is not None:
                 cause = cause.cause
-            return f"step {event.step_key} failed: {cause.message.strip().splitlines()[-1]}"
+            return f"step {event.step_key} failed: {cause.message.strip().splitlines()[0]}"
     return "the pipeline run failed"
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.sources.graph_responses import load_graph_responses
 from pipelines.staging import build_staging
 from pipelines.sources.tabular import SOURCES, load_tabular
 from pipelines.sources.webhooks import load_webhooks
@@ -56,6 +57,7 @@ def load_all(warehouse: Path, landing: Path, secret: str | None = SECRET) -> dic
         totals = {"webhooks": load_webhooks(conn, landing, app_secret=secret)}
         for source in SOURCES:
             totals[source.name] = load_tabular(conn, landing, source)
+        totals["graph_responses"] = load_graph_responses(conn, landing)
         build_staging(conn)
     return totals
 

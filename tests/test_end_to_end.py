@@ -143,9 +143,9 @@ def test_dagster_definitions_are_grouped_described_and_checked():
 
     d = defs()
     specs = list(d.resolve_all_asset_specs())
-    assert {"ingest", "staging", "finance", "reporting"} <= {s.group_name for s in specs}
+    assert {"ingest", "staging", "finance", "reporting", "business_manager"} <= {s.group_name for s in specs}
     assert all(s.description for s in specs)
-    assert len([s for s in specs if s.key.path[0] == "raw"]) == 7
+    assert len([s for s in specs if s.key.path[0] == "raw"]) == 9
     assert d.resolve_job_def(MAIN_JOB) is not None
     check_names = {k.name for k in d.resolve_asset_graph().asset_check_keys}
     assert {"rows_accounted_for", "no_unreadable_files"} <= check_names
@@ -175,3 +175,19 @@ def test_ledger_agrees_with_webhook_pricing_wherever_meta_sent_it(loaded):
     compared, disagreeing = fetch(loaded, """SELECT count(agrees_with_meta), count(*) FILTER (NOT agrees_with_meta)
                                              FROM marts.message_ledger""")[0]
     assert compared > 1000 and disagreeing == 0
+
+
+def test_reconciliation_explains_every_difference_from_the_invoice_and_meta(world, loaded):
+    truth_file = world / "ground_truth_messages.parquet"
+    invoiced, billed = fetch(loaded, f"""SELECT (SELECT sum(invoice_amount) FROM marts.cost_reconciliation)::VARCHAR,
+                                                (SELECT sum(meta_charge_micros) / 1e6 FROM '{truth_file}')::DECIMAL(18, 6)::VARCHAR""")[0]
+    assert invoiced == billed
+    assert fetch(loaded, """SELECT count(*) FROM marts.cost_reconciliation
+                            WHERE unexplained_vs_invoice <> 0 OR (meta_cost IS NOT NULL AND meta_cost <> invoice_amount)""") == [(0,)]
+    # Meta keeps one year of analytics: older months say so instead of inventing a figure
+    months = fetch(loaded, """SELECT bool_and(meta_cost IS NULL) FILTER (month < DATE '2025-12-01'),
+                                     bool_or(meta_cost IS NOT NULL) FILTER (month >= DATE '2025-12-01'),
+                                     bool_and(list_contains([e.reason FOR e IN explanations], 'meta_analytics_unavailable'))
+                                         FILTER (month < DATE '2025-12-01')
+                              FROM marts.cost_reconciliation WHERE ledger_units > 0""")[0]
+    assert months == (True, True, True)

@@ -13,16 +13,18 @@
 -- column invoice_amount: Sum of the invoice lines (NULL when no invoice line was loaded).
 -- column diff_vs_meta: meta_cost - ledger_charge.
 -- column diff_vs_invoice: invoice_amount - ledger_charge.
--- column explained_amount: Part of diff_vs_invoice the explanations put a price on.
+-- column explained_amount: Part of diff_vs_invoice explained by messages no status webhook ever reported (no_status_received).
 -- column unexplained_vs_invoice: diff_vs_invoice - explained_amount.
--- column explanations: Machine-readable reasons, each {reason, units, amount} (amount NULL when it cannot be priced): no_delivery_status (sent, not failed, never reported delivered: Meta may have billed them), missing_rate_card_row (billable but unpriced), category_disagreement and pricing_type_disagreement (Meta's pricing object differs from our rules), volume_tier_discount (units priced in a volume band above the first; Meta counts the units we never saw delivered too, so its band can start earlier), meta_analytics_unavailable (Meta keeps one year).
+-- column explanations: Machine-readable reasons, each {reason, units, amount} (amount NULL when it cannot be priced): no_status_received (in the send log, but no status webhook ever arrived: Meta most likely delivered and billed them; this amount is explained_amount), sent_never_delivered (a sent status but no delivered or read: Meta bills these only if it delivered them and the webhook was lost; priced, not counted as explained), missing_rate_card_row (billable but unpriced), category_disagreement and pricing_type_disagreement (Meta's pricing object differs from our rules), volume_tier_discount (units priced in a volume band above the first; Meta counts the units we never saw delivered too, so its band can start earlier), meta_analytics_unavailable (Meta keeps one year).
 WITH ledger AS (
     SELECT date_trunc('month', (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS month,
            l.waba_id, l.market, l.billed_category AS category, l.currency,
            count(*) FILTER (l.charged_unit) AS ledger_units,
            coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS ledger_charge,
-           count(*) FILTER (l.unconfirmed_charge IS NOT NULL) AS no_status_units,
-           sum(l.unconfirmed_charge) AS no_status_amount,
+           count(*) FILTER (l.unconfirmed_charge IS NOT NULL AND l.final_status = 'no_status') AS no_status_units,
+           sum(l.unconfirmed_charge) FILTER (l.final_status = 'no_status') AS no_status_amount,
+           count(*) FILTER (l.unconfirmed_charge IS NOT NULL AND l.final_status = 'sent') AS sent_only_units,
+           sum(l.unconfirmed_charge) FILTER (l.final_status = 'sent') AS sent_only_amount,
            count(*) FILTER (l.charged_unit AND l.charge IS NULL) AS unpriced_units,
            count(*) FILTER (l.disagreement = 'category') AS category_disagreements,
            count(*) FILTER (l.disagreement = 'pricing_type') AS pricing_type_disagreements,
@@ -49,9 +51,10 @@ WITH ledger AS (
     -- One granularity per WABA and month (the coarsest saved), so overlapping fetches are not added twice.
     SELECT month, waba_id, coalesce(c.market, 'Other') AS market, category, currency,
            sum(units) AS meta_units, sum(cost)::DECIMAL(18, 6) AS meta_cost
-    FROM analytics_months m LEFT JOIN countries c ON c.country_iso2 = m.country
-    QUALIFY dense_rank() OVER (PARTITION BY month, waba_id, source
-                               ORDER BY CASE granularity WHEN 'MONTHLY' THEN 1 WHEN 'DAILY' THEN 2 ELSE 3 END) = 1
+    FROM (SELECT * FROM analytics_months
+          QUALIFY dense_rank() OVER (PARTITION BY month, waba_id, source
+                                     ORDER BY CASE granularity WHEN 'MONTHLY' THEN 1 WHEN 'DAILY' THEN 2 ELSE 3 END) = 1) m
+    LEFT JOIN countries c ON c.country_iso2 = m.country
     GROUP BY ALL
 ), meta_months AS (
     SELECT DISTINCT month, waba_id FROM analytics_months
@@ -62,7 +65,7 @@ WITH ledger AS (
     SELECT month, waba_id, market, category, currency,
            coalesce(l.ledger_units, 0) AS ledger_units, coalesce(l.ledger_charge, 0)::DECIMAL(18, 6) AS ledger_charge,
            m.meta_units, m.meta_cost, i.invoice_amount,
-           l.no_status_units, l.no_status_amount, l.unpriced_units, l.category_disagreements, l.pricing_type_disagreements,
+           l.no_status_units, l.no_status_amount, l.sent_only_units, l.sent_only_amount, l.unpriced_units, l.category_disagreements, l.pricing_type_disagreements,
            l.discounted_units
     FROM ledger l
     FULL JOIN meta m USING (month, waba_id, market, category, currency)
@@ -70,7 +73,8 @@ WITH ledger AS (
 ), explained AS (
     SELECT j.*, mm.month IS NOT NULL AS meta_month_saved,
            list_filter([
-               {'reason': 'no_delivery_status', 'units': no_status_units, 'amount': no_status_amount},
+               {'reason': 'no_status_received', 'units': no_status_units, 'amount': no_status_amount},
+               {'reason': 'sent_never_delivered', 'units': sent_only_units, 'amount': sent_only_amount},
                {'reason': 'missing_rate_card_row', 'units': unpriced_units, 'amount': NULL::DECIMAL(18, 6)},
                {'reason': 'category_disagreement', 'units': category_disagreements, 'amount': NULL::DECIMAL(18, 6)},
                {'reason': 'pricing_type_disagreement', 'units': pricing_type_disagreements, 'amount': NULL::DECIMAL(18, 6)},

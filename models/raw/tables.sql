@@ -52,3 +52,16 @@ CREATE TABLE IF NOT EXISTS raw.webhook_deliveries (
     signature_status VARCHAR NOT NULL,  -- valid | invalid | missing (capture record without signature) | unsigned (bare body) | unverified (no app secret configured)
     body             VARCHAR NOT NULL
 );
+
+-- One row per saved Graph API response (landing/business_manager/graph/**.json): one page of one
+-- request, with the request and the response body as Meta sent them.
+CREATE TABLE IF NOT EXISTS raw.graph_responses (
+    load_id     BIGINT NOT NULL,
+    line_no     BIGINT NOT NULL,
+    content_md5 UHUGEINT NOT NULL,
+    fetched_at  TIMESTAMPTZ NOT NULL,
+    kind        VARCHAR NOT NULL,   -- phone_numbers | message_templates | pricing_analytics | conversation_analytics | template_analytics
+    waba_id     VARCHAR NOT NULL,
+    request     JSON NOT NULL,      -- {"method", "path", "params"}
+    response    JSON NOT NULL
+);

@@ -53,7 +53,7 @@ def write_pricing_analytics(out: Path, world: World, truth: Truth) -> None:
     fetched = datetime.combine(world.end + timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(hours=6)
     first_month = date(fetched.year - 1, fetched.month, 1) + timedelta(days=32)
     first_month = first_month.replace(day=1)  # the first whole month inside Meta's one-year lookback
-    billed = _billed(out, world).filter((pl.col("pricing_model") == "PMP") & (pl.col("month") >= first_month))
+    billed = _billed(out, world).filter((pl.col("billed_model") == "PMP") & (pl.col("month") >= first_month))
     points = (billed.group_by("waba_id", "month", "country", "billed_type", "billed_category", "currency", "utc_offset_s")
               .agg(volume=pl.len(), micros=pl.col("meta_charge_micros").sum())
               .sort("waba_id", "month", "country", "billed_type", "billed_category"))

@@ -387,7 +387,7 @@ class Traffic:
             datetime.fromtimestamp(t, timezone.utc), template is not None, template.name if template else None,
             template.category.lower() if template else "service", priced.category if priced else None,
             priced.ptype if priced else None, final, error, delivered, model_name, ledger_micros, meta_micros,
-            charge.category if charge else None, charge.ptype if charge else None, c.iso2,
+            charge.model if charge else None, charge.category if charge else None, charge.ptype if charge else None, c.iso2,
         ))
 
     def _lifecycle(self, day: date, c: Customer, mid: str, t: int, charge: Charge, onprem: bool, batchable: bool, template):

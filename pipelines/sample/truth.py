@@ -23,7 +23,7 @@ STAGING_TABLES = (
     "template_category_events", "phone_number_quality_events", "business_capability_events",
     "account_update_events", "user_preferences", "identity_changes", "unknown_field_events", "message_log",
     "optin_events", "phone_number_snapshots", "template_snapshots", "accounts", "rate_cards", "customer_identities",
-    "invoice_lines",
+    "invoice_lines", "pricing_analytics",
 )
 
 MESSAGE_SCHEMA = {
@@ -34,7 +34,7 @@ MESSAGE_SCHEMA = {
     # integer micro-units of the WABA's currency: what a ledger of the archived webhooks should charge, and what Meta billed
     "charge_micros": pl.Int64, "meta_charge_micros": pl.Int64,
     # how Meta priced it whether or not a status reached the archive (NULL for failed messages), and the recipient's country
-    "billed_category": pl.String, "billed_type": pl.String, "country": pl.String,
+    "billed_model": pl.String, "billed_category": pl.String, "billed_type": pl.String, "country": pl.String,
 }
 
 

@@ -29,6 +29,11 @@ class Scenario:
         self.rates: list[tuple] = []
         self.log: list[tuple] = []
         self.bodies: list[dict] = []
+        self.invoices: list[tuple] = []
+
+    def invoice(self, month: str, market: str, category: str, amount: str):
+        self.invoices.append((month, WABA, market, category, amount, "USD"))
+        return self
 
     def rate(self, market: str, category: str, rate: str, effective: str = "2022-01-01", lo: int = 0, hi: int | None = None):
         self.rates.append((effective, market, category, "USD", rate, lo, "" if hi is None else hi))
@@ -77,6 +82,8 @@ class Scenario:
             self._csv("message_logs/log.csv", ("message_id", "sent_at", "waba_id", "phone_number_id", "recipient_id",
                                                "message_type", "template_name", "template_language", "template_category",
                                                "campaign", "agent"), self.log)
+        if self.invoices:
+            self._csv("invoices/invoices.csv", ("month", "waba_id", "market", "category", "amount", "currency"), self.invoices)
         write_lines(self.landing / "webhooks" / "hooks.jsonl", self.bodies)
         load_all(self.warehouse, self.landing)
         with open_warehouse(self.warehouse) as conn:

@@ -169,3 +169,18 @@ def test_every_mart_table_and_column_is_commented(s):
     assert s.rows("""SELECT table_name, column_name FROM duckdb_columns()
                      WHERE schema_name = 'marts' AND (comment IS NULL OR comment = '')""") == []
     assert s.rows("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' AND comment IS NULL") == []
+
+
+def test_reconciliation_explains_an_invoice_that_bills_a_message_we_never_heard_about(s):
+    s.rate("North America", "marketing", "0.0250")
+    s.send("m1", "2025-08-04T10:00:00")                    # delivered: 0.025 in our ledger
+    s.send("m2", "2025-08-04T11:00:00", statuses=())       # only sent: Meta bills it only if it delivered it
+    s.log.append(("m3", "2025-08-04T12:00:00Z", "W1", "PN1", "12125550100", "template", "promo", "en_US", "MARKETING", "", ""))
+    s.invoice("2025-08", "North America", "marketing", "0.0500")  # Meta billed m1 and m3
+    s.build()
+    row = s.rows("""SELECT ledger_units, ledger_charge::VARCHAR, invoice_amount::VARCHAR, diff_vs_invoice::VARCHAR,
+                           explained_amount::VARCHAR, unexplained_vs_invoice::VARCHAR, meta_units,
+                           [e.reason || ':' || e.units || ':' || coalesce(e.amount::VARCHAR, '') FOR e IN explanations]
+                    FROM marts.cost_reconciliation""")
+    assert row == [(1, "0.025000", "0.050000", "0.025000", "0.025000", "0.000000", None,
+                    ["no_status_received:1:0.025000", "sent_never_delivered:1:0.025000", "meta_analytics_unavailable:0:"])]

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.resources import WarehouseResource
+from pipelines.sources.graph_responses import load_graph_responses
 from pipelines.sources.tabular import SOURCES_BY_NAME, load_tabular
 from pipelines.sources.webhooks import load_webhooks
 
@@ -52,6 +53,24 @@ raw_rate_cards = _tabular_asset(
 raw_invoices = _tabular_asset(
     "invoices", "One row per invoice line from landing/invoices/*.csv (month, WABA, market, category, amount).")
 
+
+# Written by the business_manager group's fetch, which the main job leaves out (it needs a token and
+# the network); declared here so the lineage shows where these files come from.
+GRAPH_FETCH_KEY = dg.AssetKey(["landing", "graph_api_responses"])
+
+
+@dg.asset(
+    key=["raw", "graph_responses"], group_name=GROUP, kinds={"duckdb"}, deps=[GRAPH_FETCH_KEY],
+    description="One row per saved Graph API response page from landing/business_manager/graph (phone numbers, "
+                "templates, pricing / conversation / template analytics), request and body as Meta sent them. "
+                "Files that are not such a record go to raw.quarantine.",
+)
+def raw_graph_responses(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        totals = load_graph_responses(conn, warehouse.landing, progress=context.log.info)
+    return dg.MaterializeResult(metadata=_metadata(totals))
+
+
 def raw_assets() -> list[dg.AssetsDefinition]:
     return [raw_webhook_deliveries, raw_message_logs, raw_phone_number_snapshots, raw_template_snapshots,
-            raw_accounts, raw_optin_events, raw_rate_cards, raw_invoices]
+            raw_accounts, raw_optin_events, raw_rate_cards, raw_invoices, raw_graph_responses]
