@@ -10,6 +10,7 @@ from typing import Callable
 
 import duckdb
 
+from pipelines.forecast import build_forecasts
 from pipelines.marts import build_domain, build_intermediate, build_mart
 
 # Order matters: each step reads the ones before it (and the finance ledger).
@@ -26,7 +27,8 @@ GROWTH_STEPS = [
     ("reach_peaks", "intermediate"),
     ("messaging_limit_daily", "mart"),
 ]
-GROWTH_MARTS = [name for name, kind in GROWTH_STEPS if kind == "mart"]
+FORECAST_MARTS = ["tier_forecast", "tier_forecast_backtest"]
+GROWTH_MARTS = [name for name, kind in GROWTH_STEPS if kind == "mart"] + FORECAST_MARTS
 
 
 def growth_steps() -> list[tuple[str, Callable]]:
@@ -36,9 +38,12 @@ def growth_steps() -> list[tuple[str, Callable]]:
             steps.append((name, lambda conn, name=name: build_mart(conn, name)))
         else:
             steps.append((f"_{name}", lambda conn, name=name: build_intermediate(conn, name)))
+    # build_domain counts rows of every step not named with a leading underscore; the forecast writes two marts.
+    steps.append(("_forecasts", build_forecasts))
     return steps
 
 
 def build_growth(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None] = lambda _: None,
                  force: bool = False) -> dict[str, int]:
-    return build_domain(conn, "growth", growth_steps(), {}, progress=progress, force=force)
+    counts = build_domain(conn, "growth", growth_steps(), {}, progress=progress, force=force)
+    return counts | {name: conn.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0] for name in FORECAST_MARTS}

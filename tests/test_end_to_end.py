@@ -143,7 +143,7 @@ def test_dagster_definitions_are_grouped_described_and_checked():
 
     d = defs()
     specs = list(d.resolve_all_asset_specs())
-    assert {"ingest", "staging", "finance", "reporting"} <= {s.group_name for s in specs}
+    assert {"ingest", "staging", "finance", "growth", "reporting"} <= {s.group_name for s in specs}
     assert all(s.description for s in specs)
     assert len([s for s in specs if s.key.path[0] == "raw"]) == 7
     assert d.resolve_job_def(MAIN_JOB) is not None
