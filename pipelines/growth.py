@@ -22,6 +22,7 @@ GROWTH_STEPS = [
     ("template_health", "mart"),
     ("phone_numbers", "intermediate"),
     ("limit_statements", "intermediate"),
+    ("business_initiated_sends", "intermediate"),
     ("phone_number_health_daily", "mart"),
     ("scope_days", "intermediate"),
     ("reach_peaks", "intermediate"),

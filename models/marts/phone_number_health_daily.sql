@@ -17,7 +17,7 @@
 -- column limit_events: The day's phone_number_quality_update events in time order, e.g. 'UPGRADE TIER_1K -> TIER_10K'.
 -- column restrictions: Restriction types in force on the WABA at the end of the day (the latest ACCOUNT_RESTRICTION event's list, without the expired ones).
 -- column messages_sent: Outbound messages sent from the number that day (any type).
--- column business_initiated_sent: Of those, templates sent outside a customer-service window and not failed (what the messaging limit counts).
+-- column business_initiated_sent: Of those, what the messaging limit counts: templates not failed, sent outside a customer-service window.
 -- column failed: Outbound messages that failed.
 -- column peak_sends_per_second: Most messages sent from the number within one clock second that day (compare with throughput_level).
 WITH phones AS (
@@ -60,9 +60,10 @@ WITH phones AS (
     FROM staging.account_update_events WHERE event = 'ACCOUNT_RESTRICTION'
 ), sent AS (
     SELECT phone_number_id, sent_at::DATE AS day, count(*) AS messages_sent,
-           count(*) FILTER (message_type = 'template' AND NOT in_service_window AND final_status <> 'failed') AS business_initiated_sent,
            count(*) FILTER (final_status = 'failed') AS failed
     FROM marts.message_ledger GROUP BY ALL
+), business_initiated AS (
+    SELECT phone_number_id, sent_at::DATE AS day, count(*) AS business_initiated_sent FROM _business_initiated_sends GROUP BY ALL
 ), per_second AS (
     SELECT phone_number_id, day, max(n) AS peak_sends_per_second
     FROM (SELECT phone_number_id, sent_at::DATE AS day, count(*) AS n FROM marts.message_ledger
@@ -76,7 +77,7 @@ SELECT g.day, g.phone_number_id, g.digits AS display_phone_number, g.waba_id, g.
        coalesce(de.limit_events, []) AS limit_events,
        coalesce(list_transform(list_filter(rs.restrictions, x -> x.expires_at IS NULL OR x.expires_at >= g.day::TIMESTAMPTZ),
                                x -> x.restriction_type), []) AS restrictions,
-       coalesce(m.messages_sent, 0) AS messages_sent, coalesce(m.business_initiated_sent, 0) AS business_initiated_sent,
+       coalesce(m.messages_sent, 0) AS messages_sent, coalesce(b.business_initiated_sent, 0) AS business_initiated_sent,
        coalesce(m.failed, 0) AS failed, coalesce(ps.peak_sends_per_second, 0) AS peak_sends_per_second
 FROM grid g
 ASOF LEFT JOIN ratings r ON r.phone_number_id = g.phone_number_id AND (g.day + 1)::TIMESTAMPTZ > r.at
@@ -86,5 +87,6 @@ ASOF LEFT JOIN restriction_sets rs ON rs.waba_id = g.waba_id AND (g.day + 1)::TI
 LEFT JOIN throughput t ON t.phone_number_id = g.phone_number_id
 LEFT JOIN day_events de ON de.phone_number_id = g.phone_number_id AND de.day = g.day
 LEFT JOIN sent m ON m.phone_number_id = g.phone_number_id AND m.day = g.day
+LEFT JOIN business_initiated b ON b.phone_number_id = g.phone_number_id AND b.day = g.day
 LEFT JOIN per_second ps ON ps.phone_number_id = g.phone_number_id AND ps.day = g.day
 ORDER BY g.phone_number_id, g.day

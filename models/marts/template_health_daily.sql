@@ -7,9 +7,9 @@
 -- column template_id: Meta's template id (NULL when only the send log names the template).
 -- column template_name: Template name.
 -- column template_language: Template language.
--- column category: MARKETING, UTILITY or AUTHENTICATION at the end of the day (webhooks and snapshots; else the send log's).
+-- column category: MARKETING, UTILITY or AUTHENTICATION at the end of the day (category and status webhooks, snapshots; else the send log's).
 -- column status: Status at the end of the day (APPROVED, PAUSED, DISABLED, ...).
--- column quality_score: GREEN, YELLOW, RED or UNKNOWN at the end of the day.
+-- column quality_score: GREEN, YELLOW, RED or UNKNOWN at the end of the day (UNKNOWN until Meta first rates it: quality pending).
 -- column status_changes: The day's status events in time order, a pause with its kind, e.g. 'PAUSED (FIRST_PAUSE)', 'REINSTATED (UNPAUSE)'.
 -- column quality_change: The day's quality change(s), e.g. 'YELLOW -> RED'.
 -- column recategorised: The day's completed re-categorisation, e.g. 'UTILITY -> MARKETING'.
@@ -47,6 +47,9 @@ WITH events AS (
     UNION ALL SELECT 'quality', waba_id, template_name, template_language, snapshot_at, quality_score FROM staging.template_snapshots
     UNION ALL SELECT 'category', waba_id, template_name, template_language, snapshot_at, category FROM staging.template_snapshots
     UNION ALL SELECT kind, waba_id, template_name, template_language, event_at, value_to FROM events WHERE kind <> 'category_notice'
+    -- Status webhooks also name the category the template has at that moment.
+    UNION ALL SELECT 'category', waba_id, template_name, template_language, event_at, upper(category)
+    FROM staging.template_status_events
 ), status_known AS (SELECT * FROM known WHERE kind = 'status' AND value IS NOT NULL
 ), quality_known AS (SELECT * FROM known WHERE kind = 'quality' AND value IS NOT NULL
 ), category_known AS (SELECT * FROM known WHERE kind = 'category' AND value IS NOT NULL
@@ -63,7 +66,7 @@ WITH events AS (
     ) WHERE template_id IS NOT NULL GROUP BY ALL
 )
 SELECT g.day, g.waba_id, i.template_id, g.template_name, g.template_language,
-       coalesce(c.value, s.logged_category) AS category, st.value AS status, q.value AS quality_score,
+       coalesce(c.value, s.logged_category) AS category, st.value AS status, coalesce(q.value, 'UNKNOWN') AS quality_score,
        coalesce(e.status_changes, []) AS status_changes, e.quality_change, e.recategorised,
        coalesce(s.sent, 0) AS sent, coalesce(s.delivered, 0) AS delivered, coalesce(s.read, 0) AS read,
        coalesce(s.failed, 0) AS failed, coalesce(s.failed_by_error_code, MAP {}) AS failed_by_error_code,

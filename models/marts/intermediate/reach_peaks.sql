@@ -14,20 +14,12 @@ WITH rules AS (
     SELECT DISTINCT rule, scope, effective_from, effective_to, upgrade_window_days FROM marts.messaging_limit_rules
 ), windows AS (
     SELECT DISTINCT rule, scope, effective_from, effective_to, unnest([24, upgrade_window_days * 24]) AS window_hours FROM rules
-), business_initiated AS (
-    -- Templates (or, without a send log, what Meta priced as a template category), not failed, sent outside
-    -- the customer-service window of the number they went from.
-    SELECT l.sent_at, l.customer_id, l.phone_number_id, a.business_portfolio_id
-    FROM marts.message_ledger l LEFT JOIN staging.accounts a USING (waba_id)
-    WHERE (l.message_type = 'template'
-           OR (l.message_type = 'unknown' AND l.category IN ('marketing', 'utility', 'authentication', 'authentication_international', 'marketing_lite')))
-      AND NOT l.in_service_window AND l.final_status <> 'failed' AND l.customer_id IS NOT NULL
 ), sends AS (
     -- A send matters to a rule's scope from one window before the rule starts (windows ending on its first day
     -- reach back) until the rule ends.
     SELECT w.scope, CASE w.scope WHEN 'phone_number' THEN b.phone_number_id ELSE b.business_portfolio_id END AS scope_id,
            w.window_hours, b.customer_id, b.sent_at
-    FROM business_initiated b
+    FROM _business_initiated_sends b
     JOIN windows w ON b.sent_at >= w.effective_from::TIMESTAMPTZ - to_hours(w.window_hours)
                   AND (w.effective_to IS NULL OR b.sent_at < (w.effective_to + 1)::TIMESTAMPTZ)
 ), neighbours AS (
