@@ -143,7 +143,7 @@ def test_dagster_definitions_are_grouped_described_and_checked():
 
     d = defs()
     specs = list(d.resolve_all_asset_specs())
-    assert {"ingest", "staging", "finance", "reporting", "business_manager"} <= {s.group_name for s in specs}
+    assert {"ingest", "staging", "finance", "growth", "reporting", "business_manager"} <= {s.group_name for s in specs}
     assert all(s.description for s in specs)
     assert len([s for s in specs if s.key.path[0] == "raw"]) == 9
     assert d.resolve_job_def(MAIN_JOB) is not None
@@ -191,3 +191,86 @@ def test_reconciliation_explains_every_difference_from_the_invoice_and_meta(worl
                                          FILTER (month < DATE '2025-12-01')
                               FROM marts.cost_reconciliation WHERE ledger_units > 0""")[0]
     assert months == (True, True, True)
+
+
+def growth_truth(world: Path) -> dict:
+    return json.loads((world / "ground_truth_growth.json").read_text())
+
+
+def state_at(history: list[dict], day: date) -> dict:
+    """The generator's state at the end of a UTC day."""
+    end = f"{date.fromordinal(day.toordinal() + 1).isoformat()}T00:00:00Z"
+    return [h for h in history if h["at"] < end][-1]
+
+
+TIER_LIMITS = {"TIER_250": 250, "TIER_1K": 1000, "TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000, "TIER_UNLIMITED": None}
+
+
+def test_messaging_limits_follow_the_generators_tiers_day_by_day(world, loaded):
+    phones = growth_truth(world)["phones"]
+    rows = fetch(loaded, "SELECT scope, scope_id, day, tier, daily_limit FROM marts.messaging_limit_daily")
+    assert {r[0] for r in rows} == {"phone_number", "business_portfolio"}
+    for scope, scope_id, day, tier, limit in rows:
+        if scope == "phone_number":
+            assert day < date(2025, 10, 7)
+            expected = state_at(phones[scope_id]["history"], day)["messaging_limit"]
+        else:
+            assert day >= date(2025, 10, 7)
+            # the generator moves a portfolio's numbers together, so any of them carries the portfolio's limit
+            expected = max((state_at(p["history"], day)["messaging_limit"] for p in phones.values() if p["portfolio_id"] == scope_id),
+                           key=lambda t: list(TIER_LIMITS).index(t))
+        assert (tier, limit) == (expected, TIER_LIMITS[expected]), (scope_id, day)
+    upgrades = fetch(loaded, "SELECT count(*) FROM marts.messaging_limit_daily WHERE limit_change = 'upgrade'")[0][0]
+    assert upgrades >= 4
+
+
+def test_template_status_quality_and_category_follow_the_generator(world, loaded):
+    templates = growth_truth(world)["templates"]
+    rows = fetch(loaded, "SELECT template_id, day, status, quality_score, category FROM marts.template_health_daily")
+    assert len({r[0] for r in rows}) == len(templates)
+    for template_id, day, status, quality, category in rows:
+        expected = state_at(templates[template_id]["history"], day)
+        assert (status, quality, category) == (expected["status"], expected["quality"], expected["category"]), (template_id, day)
+    pauses = fetch(loaded, "SELECT pause_kind, count(*) FROM marts.template_events WHERE value_to = 'PAUSED' GROUP BY ALL ORDER BY 1")
+    assert pauses == [("FIRST_PAUSE", 3), ("SECOND_PAUSE", 3)]
+    at_risk = fetch(loaded, "SELECT template_name, risk_reasons FROM marts.template_health WHERE at_risk")
+    assert {name for name, _ in at_risk} >= {"promo_weekly_offers"}
+
+
+def test_sliding_24_hour_reach_equals_a_brute_force_count(loaded):
+    # For every scope and day: the most distinct customers with a business-initiated send in (t - 24 h, t], over
+    # every send time t of the day and its midnight, counted pairwise (fine on a small world).
+    brute = fetch(loaded, """
+        WITH sends AS (
+            SELECT l.sent_at, l.customer_id, l.phone_number_id, a.business_portfolio_id
+            FROM marts.message_ledger l JOIN staging.accounts a USING (waba_id)
+            WHERE (l.message_type = 'template' OR (l.message_type = 'unknown' AND l.category IN ('marketing', 'utility', 'authentication')))
+              AND NOT l.in_service_window AND l.final_status <> 'failed'
+        ), scoped AS (
+            SELECT 'phone_number' AS scope, phone_number_id AS scope_id, sent_at, customer_id FROM sends
+            UNION ALL SELECT 'business_portfolio', business_portfolio_id, sent_at, customer_id FROM sends
+        ), ends AS (
+            SELECT DISTINCT d.scope, d.scope_id, d.day, t.sent_at AS t
+            FROM marts.messaging_limit_daily d JOIN scoped t ON t.scope = d.scope AND t.scope_id = d.scope_id AND t.sent_at::DATE = d.day
+            UNION SELECT scope, scope_id, day, day::TIMESTAMPTZ FROM marts.messaging_limit_daily
+        ), counts AS (
+            SELECT e.scope, e.scope_id, e.day, e.t, count(DISTINCT s.customer_id) AS n
+            FROM ends e LEFT JOIN scoped s ON s.scope = e.scope AND s.scope_id = e.scope_id
+             AND s.sent_at > e.t - INTERVAL 24 HOUR AND s.sent_at <= e.t
+            GROUP BY ALL
+        )
+        SELECT scope, scope_id, day, max(n) FROM counts GROUP BY ALL ORDER BY ALL""")
+    swept = fetch(loaded, "SELECT scope, scope_id, day, peak_unique_customers_24h FROM marts.messaging_limit_daily ORDER BY ALL")
+    assert swept == brute
+    assert sum(r[3] for r in swept) > 0
+
+
+def test_forecast_and_backtest_cover_every_current_scope(loaded):
+    current = fetch(loaded, "SELECT scope, count(*) FROM marts.tier_forecast GROUP BY ALL")
+    assert current == [("business_portfolio", 2)]
+    outcomes = dict(fetch(loaded, "SELECT outcome, count(*) FROM marts.tier_forecast_backtest GROUP BY ALL"))
+    assert sum(outcomes.values()) > 0 and set(outcomes) <= {
+        "within_range", "outside_range", "missed", "false_alarm", "correctly_none", "no_forecast"}
+    undocumented = fetch(loaded, """SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'marts'
+                                    AND (comment IS NULL OR comment = '')""")
+    assert undocumented == []

@@ -11,6 +11,7 @@ import orjson
 
 from pipelines.sample import business, meta_billing, model
 from pipelines.sample.archive import Archive
+from pipelines.sample.growth_truth import GrowthTruth
 from pipelines.sample.traffic import Traffic
 from pipelines.sample.truth import MessageTruth, Truth
 from pipelines.sample.world import build_world
@@ -49,6 +50,7 @@ def generate_world(
     archive = Archive(out, seed, start, end, app_secret, truth)
     log = business.MessageLog(out, world, seed, truth)
     traffic = Traffic(world, seed, truth, messages, archive, log)
+    growth = GrowthTruth(world, traffic.schedule.events)
     business.write_accounts(out, world, truth)
 
     try:
@@ -75,6 +77,7 @@ def generate_world(
     header = {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "app_secret": app_secret, "customers": customers}
     result = truth.as_dict(header, sum(1 for c in world.customers if c.bsuid_only))
     (out / "ground_truth.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    growth.write(out)
     if progress:
         progress(f"done: {truth.envelopes:,} envelopes, {customers:,} customers")
     return result

@@ -197,9 +197,11 @@ class Schedule:
             return lambda: [("business_capability_update", dict(value))]
 
         self._add(self._pre, 0.25 + w * 0.05, waba, cap({"max_daily_conversation_per_phone": 1000, "max_phone_numbers_per_waba": 25}))
-        post = ({"max_daily_conversations_per_business": 2000, "max_phone_numbers_per_waba": 25},
+        # Each restates the portfolio's limit at that point of the story (10K for the first portfolio, 2K for the
+        # second), in the spellings Meta used: an integer, a TIER_ string.
+        post = ({"max_daily_conversations_per_business": 10000, "max_phone_numbers_per_waba": 25},
                 {"max_daily_conversations_per_business": "TIER_10K", "max_phone_numbers_per_business": 20, "max_phone_numbers_per_waba": 25},
-                {"max_daily_conversations_per_business": "UNLIMITED", "max_phone_numbers_per_waba": 25})[w]
+                {"max_daily_conversations_per_business": 2000, "max_phone_numbers_per_waba": 25})[w]
         self._add(self._post, 0.1 + w * 0.2, waba, cap(post))
 
     def _account_updates(self) -> None:

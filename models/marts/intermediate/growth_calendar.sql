@@ -1,0 +1,12 @@
+-- _growth_calendar: the single row of UTC days the growth marts cover: from the first day anything was
+-- sent, snapshotted or announced to the last. "Today" in the growth marts is last_day, never the wall clock,
+-- so a rebuild on the same files gives the same answer.
+WITH days AS (
+    SELECT min(sent_at)::DATE AS first_day, max(sent_at)::DATE AS last_day FROM marts.message_ledger
+    UNION ALL SELECT min(snapshot_at)::DATE, max(snapshot_at)::DATE FROM staging.phone_number_snapshots
+    UNION ALL SELECT min(snapshot_at)::DATE, max(snapshot_at)::DATE FROM staging.template_snapshots
+    UNION ALL SELECT min(event_at)::DATE, max(event_at)::DATE FROM staging.phone_number_quality_events
+    UNION ALL SELECT min(event_at)::DATE, max(event_at)::DATE FROM staging.template_status_events
+    UNION ALL SELECT min(event_at)::DATE, max(event_at)::DATE FROM staging.template_quality_events
+)
+SELECT min(first_day) AS first_day, max(last_day) AS last_day FROM days

@@ -1,0 +1,46 @@
+-- _limit_statements: one row per (messaging-limit value Meta stated, scope it speaks for): the number's tier on
+-- phone_number_quality_update and in Business Manager snapshots, the per-phone and per-portfolio values of
+-- business_capability_update. Every spelling Meta used (TIER_1K, TIER_2K, 2000, UNLIMITED, -1, ...) becomes
+-- daily_limit (NULL = unlimited); values that state no limit (TIER_NOT_SET, unknown spellings) are left out.
+-- A statement about one number speaks for that number and for its portfolio; a per-portfolio value only for
+-- the portfolio; the deprecated per-phone capability for every number of the WABA (and their portfolio).
+WITH spellings AS (
+    SELECT upper(spelling) AS spelling, daily_limit, unlimited
+    FROM read_csv('@reference/messaging_limit_spellings.csv', header = true, auto_detect = false, columns = {
+        'spelling': 'VARCHAR', 'daily_limit': 'BIGINT', 'unlimited': 'BOOLEAN', 'note': 'VARCHAR'})
+), phones AS (
+    SELECT p.phone_number_id, p.waba_id, p.digits, a.business_portfolio_id
+    FROM _phone_numbers p LEFT JOIN staging.accounts a USING (waba_id)
+), stated AS (
+    -- (scope kind, phone or WABA, time, value as spelled, source)
+    SELECT 'phone' AS speaks_for, p.phone_number_id AS subject, e.event_at AS stated_at, e.current_limit AS value,
+           'phone_number_quality_update' AS source
+    FROM staging.phone_number_quality_events e JOIN phones p ON p.digits = regexp_replace(e.display_phone_number, '[^0-9]', '', 'g')
+    UNION ALL
+    SELECT 'portfolio', a.business_portfolio_id, e.event_at, e.max_daily_conversations_per_business, 'phone_number_quality_update'
+    FROM staging.phone_number_quality_events e JOIN staging.accounts a USING (waba_id)
+    UNION ALL
+    SELECT 'waba_phones', e.waba_id, e.event_at, e.max_daily_conversation_per_phone, 'business_capability_update'
+    FROM staging.business_capability_events e
+    UNION ALL
+    SELECT 'portfolio', a.business_portfolio_id, e.event_at, e.max_daily_conversations_per_business, 'business_capability_update'
+    FROM staging.business_capability_events e JOIN staging.accounts a USING (waba_id)
+    UNION ALL
+    SELECT 'phone', s.phone_number_id, s.snapshot_at, s.messaging_limit, 'phone_number_snapshot'
+    FROM staging.phone_number_snapshots s
+), parsed AS (
+    SELECT st.*,
+           coalesce(sp.daily_limit, CASE WHEN regexp_full_match(trim(st.value), '[0-9]+') THEN trim(st.value)::BIGINT END) AS daily_limit,
+           coalesce(sp.unlimited, false) AS unlimited
+    FROM stated st LEFT JOIN spellings sp ON sp.spelling = upper(trim(st.value))
+    WHERE st.value IS NOT NULL
+)
+SELECT 'phone_number' AS scope, p.phone_number_id AS scope_id, x.stated_at, x.value, x.daily_limit, x.unlimited, x.source
+FROM parsed x JOIN phones p
+  ON (x.speaks_for = 'phone' AND p.phone_number_id = x.subject) OR (x.speaks_for = 'waba_phones' AND p.waba_id = x.subject)
+WHERE x.daily_limit IS NOT NULL OR x.unlimited
+UNION ALL
+SELECT DISTINCT 'business_portfolio', coalesce(p.business_portfolio_id, x.subject), x.stated_at, x.value, x.daily_limit, x.unlimited, x.source
+FROM parsed x LEFT JOIN phones p
+  ON (x.speaks_for = 'phone' AND p.phone_number_id = x.subject) OR (x.speaks_for = 'waba_phones' AND p.waba_id = x.subject)
+WHERE (x.daily_limit IS NOT NULL OR x.unlimited) AND (x.speaks_for = 'portfolio' OR p.business_portfolio_id IS NOT NULL)

@@ -1,0 +1,25 @@
+-- marts.tier_forecast: one row per messaging-limit scope under the rule in force on the last day of data: when
+-- it should reach its next tier and the one after, with a low and high date, the method, and what could stop it.
+-- Built in Python (pipelines/forecast.py): a least-squares line through the last 28 days of the scope's peak
+-- 7-day unique reach, extrapolated to the upgrade threshold (half the limit), plus the rule's upgrade delay.
+-- The dates say when reach would qualify; blocked_by says what else must hold. Past accuracy: marts.tier_forecast_backtest.
+-- column as_of: Last UTC day of data the forecast is made from.
+-- column scope: phone_number or business_portfolio.
+-- column scope_id: The phone number id or the business portfolio id.
+-- column rule: Messaging-limit rule in force (marts.messaging_limit_rules).
+-- column tier: Current limit (TIER_UNLIMITED when unlimited).
+-- column daily_limit: Current limit in unique customers per rolling 24 hours (NULL = unlimited or unknown).
+-- column peak_unique_customers_7d: Peak unique customers reached in a sliding 7-day window on as_of.
+-- column trend_per_day: Fitted change of that reach per day over the last 28 days.
+-- column upgrade_threshold: Reach that qualifies for the next tier (upgrade_share x daily_limit).
+-- column next_tier: The next tier on the ladder.
+-- column expected_next_upgrade: Expected date of the next upgrade (NULL: none within a year at the current trend).
+-- column next_upgrade_low: Earliest plausible date (slope at the top of its 80% interval).
+-- column next_upgrade_high: Latest plausible date (slope at the bottom of its interval; NULL = possibly never).
+-- column tier_after_next: The tier after that.
+-- column expected_upgrade_after_next: Expected date of the upgrade after next (reach at half the next limit, at least a day after the next upgrade).
+-- column upgrade_after_next_low: Earliest plausible date for it.
+-- column upgrade_after_next_high: Latest plausible date for it.
+-- column method: ols_linear_28d; condition_met_now when the upgrade condition already holds (upgrade expected within the rule's delay); none when no forecast could be made.
+-- column history_days: Days of history the line was fitted on (at most 28).
+-- column blocked_by: What stands in the way: already_unlimited, quality (a number rated below what the rule accepts), restriction (business-initiated messaging restricted), reach_not_growing_enough (no crossing within a year), insufficient_history (under 7 days), no_limit_known.

@@ -1,0 +1,17 @@
+-- marts.tier_forecast_backtest: one row per (messaging-limit scope, past forecast date): the forecast
+-- marts.tier_forecast's method would have made that day, from the data up to that day only, beside the upgrade
+-- that actually followed. Forecast dates are every 7 days from the scope's 28th day.
+-- column origin: The day the forecast is made on (data up to and including it).
+-- column scope: phone_number or business_portfolio.
+-- column scope_id: The phone number id or the business portfolio id.
+-- column tier_at_origin: Limit in force on that day.
+-- column peak_unique_customers_7d: Peak 7-day unique reach on that day.
+-- column trend_per_day: Fitted change of that reach per day.
+-- column predicted_upgrade: Forecast date of the next upgrade (NULL = none within a year).
+-- column predicted_low: Earliest plausible date.
+-- column predicted_high: Latest plausible date.
+-- column actual_upgrade: The first day after origin the scope's limit actually rose (NULL = not by the last day of data).
+-- column error_days: predicted_upgrade minus actual_upgrade in days (positive = forecast too late).
+-- column outcome: within_range, outside_range, missed (an upgrade came, none was forecast), false_alarm (forecast before the last day of data, none came), correctly_none, no_forecast.
+-- column method: Method used (see marts.tier_forecast).
+-- column blocked_by: Blockers seen on that day.
