@@ -11,7 +11,7 @@ import orjson
 
 from pipelines.sample import business, model
 from pipelines.sample.archive import Archive
-from pipelines.sample.traffic import Traffic
+from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.truth import MessageTruth, Truth
 from pipelines.sample.world import build_world
 
@@ -48,7 +48,7 @@ def generate_world(
     messages = MessageTruth(out)
     archive = Archive(out, seed, start, end, app_secret, truth)
     log = business.MessageLog(out, world, seed, truth)
-    traffic = Traffic(world, seed, truth, messages, archive, log)
+    traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     business.write_accounts(out, world, truth)
 
     try:
@@ -67,7 +67,8 @@ def generate_world(
         archive.close()
     log.close()
     messages.close()
-    business.write_optins(out, world, seed, truth)
+    optins = business.write_optins(out, world, seed, truth)
+    write_consent_truth(out, traffic, optins)
     business.write_rate_card(out, truth)
 
     header = {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "app_secret": app_secret, "customers": customers}
