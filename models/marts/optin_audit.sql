@@ -8,7 +8,8 @@
 --   3 identity_changed  such an opt-in exists, but only from before a number or identity change (a 'yes' does not
 --                       survive a change: the number may have a new holder);
 --   4 out_of_scope      opted in before the send, but only for other categories;
---   5 after_send        no opt-in before the send, but one recorded after it;
+--   5 after_send        no opt-in before the send, but one recorded after it under the id the message went to (or
+--                       one linked to it; an opt-in given after changing number is for the new number only);
 --   6 missing           no opt-in recorded at all.
 -- Opt-ins and opt-outs recorded for one WABA apply to that WABA's messages only; without a WABA, to all. A message
 -- whose WABA or number is unknown (an On-Premises status with no send-log row) is held against all of them.

@@ -26,7 +26,7 @@ class ConsentTraffic(Traffic):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.sends: list[tuple[int, str, int, str]] = []  # (customer idx, message id, time, category)
+        self.sends: list[tuple[int, str, int, str, str]] = []  # (customer idx, message id, time, category, recipient)
         self.preferences: dict[int, list[tuple[int, str]]] = {}  # idx -> [(time, 'stop' | 'resume')]
         self.changes: dict[int, list[int]] = {}  # idx -> times of number, user-id and identity changes
 
@@ -34,7 +34,8 @@ class ConsentTraffic(Traffic):
         before = c.last_template_id
         super()._template_send(day, c, t, category, campaign)
         if c.last_template_id != before:
-            self.sends.append((c.idx, c.last_template_id, t, category.lower()))
+            recipient = c.user_id if c.bsuid_only else c.wa_id
+            self.sends.append((c.idx, c.last_template_id, t, category.lower(), recipient))
 
     def _preference(self, day, c: Customer, t: int) -> None:
         before = c.stopped
@@ -56,13 +57,17 @@ class ConsentTraffic(Traffic):
             self.changes.setdefault(c.idx, []).append(t)
 
 
-def expected_status(t: int, category: str, optins: list[tuple[int, str, str]], preferences: list[tuple[int, str]],
-                    changes: list[int]) -> str:
-    """One send's status under the documented precedence; every list sorted by time, events at `t` count as before."""
+def expected_status(t: int, category: str, recipient: str, optins: list[tuple[int, str, str, str]],
+                    preferences: list[tuple[int, str]], changes: list[int]) -> str:
+    """One send's status under the documented precedence; every list sorted by time, events at `t` count as before.
+
+    `optins` are the customer's register entries (time, event, scope, id recorded under); `recipient` is the id the
+    message went to.
+    """
     def covers(scope: str) -> bool:
         return scope in ("all", category)
 
-    before = [(ts, event, scope) for ts, event, scope in optins if ts <= t]
+    before = [(ts, event, scope) for ts, event, scope, _ in optins if ts <= t]
     grant = max((ts for ts, event, scope in before if event == "opt_in" and covers(scope)), default=None)
     revoke = max((ts for ts, event, scope in before if event == "opt_out" and covers(scope)), default=None)
     stops = preferences[:bisect_right(preferences, (t, "~"))]
@@ -75,17 +80,19 @@ def expected_status(t: int, category: str, optins: list[tuple[int, str, str]], p
         return "covered" if not earlier_changes or grant > earlier_changes[-1] else "identity_changed"
     if any(event == "opt_in" for _, event, _ in before):
         return "out_of_scope"
-    if any(event == "opt_in" and ts > t for ts, event, _ in optins):
+    # An opt-in given after a number change is for the new number: only a later one under the same id counts.
+    if any(event == "opt_in" and ts > t and under == recipient for ts, event, _, under in optins):
         return "after_send"
     return "missing"
 
 
-def write_consent_truth(out: Path, traffic: ConsentTraffic, optins: dict[int, list[tuple[int, str, str]]]) -> None:
+def write_consent_truth(out: Path, traffic: ConsentTraffic, optins: dict[int, list[tuple[int, str, str, str]]]) -> None:
     optins = {idx: sorted(events) for idx, events in optins.items()}
     preferences = {idx: sorted(events) for idx, events in traffic.preferences.items()}
     changes = {idx: sorted(times) for idx, times in traffic.changes.items()}
     rows = []
-    for idx, message_id, t, category in traffic.sends:
-        status = expected_status(t, category, optins.get(idx, []), preferences.get(idx, []), changes.get(idx, []))
+    for idx, message_id, t, category, recipient in traffic.sends:
+        status = expected_status(t, category, recipient, optins.get(idx, []), preferences.get(idx, []),
+                                 changes.get(idx, []))
         rows.append((message_id, datetime.fromtimestamp(t, timezone.utc), category, status))
     pl.DataFrame(rows, schema=SCHEMA, orient="row").write_parquet(Path(out) / "ground_truth_consent.parquet")
