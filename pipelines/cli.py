@@ -1,5 +1,5 @@
-"""`waba`: generate a sample world, fetch Business Manager data, run the pipeline, and (later) report,
-audit and re-price."""
+"""`waba`: generate a sample world, fetch Business Manager data, run the pipeline, export the consent audit
+and re-price."""
 from __future__ import annotations
 
 import argparse
@@ -78,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--until", type=_date, default=None, help="last day of analytics, UTC (default today)")
     fetch.add_argument("--landing", type=Path, default=settings.default_landing(),
                        help="landing folder to save into (default %(default)s)")
+
+    from pipelines.compliance import CONSENT_STATUSES
+
+    audit = commands.add_parser(
+        "audit", help="export the opt-in audit of business-initiated messages to CSV",
+        description="Write one row per business-initiated message sent between --from and --to (days in the "
+                    "sending WABA's timezone, inclusive) with its consent status, the reason, and the opt-in's "
+                    "evidence reference. Reads the published copy of the warehouse when there is one. Customer "
+                    "numbers are masked (country code and last two digits) unless --unmasked is given.")
+    audit.add_argument("--from", dest="start", required=True, metavar="DATE", help="first send day, e.g. 2026-01-01")
+    audit.add_argument("--to", dest="end", required=True, metavar="DATE", help="last send day, inclusive")
+    audit.add_argument("--status", nargs="+", action="extend", default=[], metavar="STATUS",
+                       help=f"only these consent statuses ({', '.join(CONSENT_STATUSES)}); default all")
+    audit.add_argument("--warehouse", type=Path, default=settings.default_warehouse(),
+                       help="warehouse the pipeline writes (default %(default)s); its .published copy is read when present")
+    audit.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    audit.add_argument("--unmasked", action="store_true", help="write customer numbers and ids in full")
     return parser
 
 
@@ -141,11 +158,30 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         print(f"waba: error: {failure}", file=sys.stderr)
     return 2 if result.failures else 0
 
+def _audit_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option} expects a date like 2026-01-31, got {text!r}") from None
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from pipelines.compliance import export_audit
+
+    start, end = _audit_day(args.start, "--from"), _audit_day(args.end, "--to")
+    counts = export_audit(args.warehouse, start, end, args.status, args.out, unmasked=args.unmasked)
+    total = sum(counts.values())
+    covered = counts.get("covered", 0)
+    share = f" ({covered / total:.1%} covered)" if total and not args.status else ""
+    by_status = ", ".join(f"{status} {n}" for status, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    print(f"wrote {args.out}: {total} business-initiated messages{share}" + (f": {by_status}" if by_status else ""))
+    return 0
+
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch}[args.command](args)
+        return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch, "audit": cmd_audit}[args.command](args)
     except UserError as exc:
         print(f"waba: error: {exc}", file=sys.stderr)
         return 2

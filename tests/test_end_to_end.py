@@ -143,7 +143,7 @@ def test_dagster_definitions_are_grouped_described_and_checked():
 
     d = defs()
     specs = list(d.resolve_all_asset_specs())
-    assert {"ingest", "staging", "finance", "growth", "reporting", "business_manager"} <= {s.group_name for s in specs}
+    assert {"ingest", "staging", "finance", "compliance", "growth", "reporting", "business_manager"} <= {s.group_name for s in specs}
     assert all(s.description for s in specs)
     assert len([s for s in specs if s.key.path[0] == "raw"]) == 9
     assert d.resolve_job_def(MAIN_JOB) is not None
@@ -274,3 +274,25 @@ def test_forecast_and_backtest_cover_every_current_scope(loaded):
     undocumented = fetch(loaded, """SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'marts'
                                     AND (comment IS NULL OR comment = '')""")
     assert undocumented == []
+
+
+def test_every_template_send_gets_the_consent_status_the_generator_expects(world, loaded):
+    expected = dict(duckdb.sql(f"SELECT message_id, consent_status FROM '{world / 'ground_truth_consent.parquet'}'").fetchall())
+    templates = duckdb.sql(f"SELECT count(*) FROM '{world / 'ground_truth_messages.parquet'}' WHERE is_template").fetchone()[0]
+    assert len(expected) == templates
+    got = dict(fetch(loaded, "SELECT message_id, consent_status FROM marts.optin_audit"))
+    assert got == expected
+    assert {"covered", "missing", "after_send", "opted_out", "identity_changed"} <= set(expected.values())
+
+
+def test_compliance_marts_are_built_and_published(loaded):
+    from pipelines.definitions import defs
+
+    specs = {s.key.to_user_string(): s for s in defs().resolve_all_asset_specs()}
+    for name in ("consent_timeline", "optin_audit", "optin_coverage_daily"):
+        assert specs[f"marts/{name}"].group_name == "compliance"
+        assert specs[f"marts/{name}"].key in {d.asset_key for d in specs["published_warehouse"].deps}
+    coverage = fetch(loaded.with_name(loaded.stem + ".published.duckdb"),
+                     "SELECT sum(messages), sum(covered) FROM marts.optin_coverage_daily")[0]
+    audit = fetch(loaded, "SELECT count(*), count(*) FILTER (consent_status = 'covered') FROM marts.optin_audit")[0]
+    assert coverage == audit

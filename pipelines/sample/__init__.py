@@ -11,8 +11,8 @@ import orjson
 
 from pipelines.sample import business, meta_billing, model
 from pipelines.sample.archive import Archive
+from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
-from pipelines.sample.traffic import Traffic
 from pipelines.sample.truth import MessageTruth, Truth
 from pipelines.sample.world import build_world
 
@@ -49,7 +49,7 @@ def generate_world(
     messages = MessageTruth(out)
     archive = Archive(out, seed, start, end, app_secret, truth)
     log = business.MessageLog(out, world, seed, truth)
-    traffic = Traffic(world, seed, truth, messages, archive, log)
+    traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     growth = GrowthTruth(world, traffic.schedule.events)
     business.write_accounts(out, world, truth)
 
@@ -69,7 +69,8 @@ def generate_world(
         archive.close()
     log.close()
     messages.close()
-    business.write_optins(out, world, seed, truth)
+    optins = business.write_optins(out, world, seed, truth)
+    write_consent_truth(out, traffic, optins)
     business.write_rate_card(out, truth)
     meta_billing.write_invoices(out, world, truth)
     meta_billing.write_pricing_analytics(out, world, truth)

@@ -130,10 +130,12 @@ def _customer_id(c: Customer, ts: int) -> str:
     return current
 
 
-def write_optins(out: Path, world: World, seed: int, truth: Truth) -> None:
+def write_optins(out: Path, world: World, seed: int, truth: Truth) -> dict[int, list[tuple[int, str, str, str]]]:
+    """Write the opt-in register; return what it holds per customer index: (time, event, scope, customer_id)."""
     r = FastRandom(f"optins:{seed}")
     end_ts = int(datetime(world.end.year, world.end.month, world.end.day, 23, 59, tzinfo=timezone.utc).timestamp())
     rows = []
+    written: dict[int, list[tuple[int, str, str, str]]] = {}
     for c in world.customers:
         if c.optin_plan == "never":
             continue
@@ -156,11 +158,13 @@ def write_optins(out: Path, world: World, seed: int, truth: Truth) -> None:
             evidence = f"ev-{r.getrandbits(48):012x}"
             rows.append((_customer_id(c, ts), event, _iso(ts), source if event == "opt_in" else "whatsapp_keyword",
                          scope, evidence, c.phone.waba.waba_id))
+            written.setdefault(c.idx, []).append((ts, event, scope, rows[-1][0]))
     rows.sort(key=lambda row: (row[2], row[0], row[1]))
     rel = "optins/optins.csv"
     writers.write_csv(out / rel, ("customer_id", "event", "event_at", "source", "scope", "evidence_ref", "waba_id"), rows)
     truth.file(rel).rows_in += len(rows)
     truth.expected["optin_events"] += len(rows)
+    return written
 
 
 # Placeholder-but-plausible USD list prices per delivered template (marketing, utility, authentication).
