@@ -95,6 +95,27 @@ def build_parser() -> argparse.ArgumentParser:
                        help="warehouse the pipeline writes (default %(default)s); its .published copy is read when present")
     audit.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
     audit.add_argument("--unmasked", action="store_true", help="write customer numbers and ids in full")
+
+    reprice = commands.add_parser(
+        "reprice", help="what a period would have cost under another pricing regime or rate card",
+        description="Re-price every message sent between --from and --to (days in the sending WABA's timezone) "
+                    "under one pricing regime (see marts.pricing_regimes), optionally with another rate card, and "
+                    "compare with what it actually cost. The result is printed by month and kept in "
+                    "marts.reprice_scenarios (the published copy is refreshed). Example: "
+                    "waba reprice --regime pmp_2026_10 --from 2026-07-01 --to 2026-09-30")
+    reprice.add_argument("--regime", required=True, help="regime to apply to every message, e.g. pmp_2026_10")
+    reprice.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE", help="first send day")
+    reprice.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE", help="last send day, inclusive")
+    reprice.add_argument("--rate-card", type=Path, default=None, metavar="FILE.csv",
+                         help="a rate card CSV (effective_from, market, category, currency, rate[, volume_from, volume_to]) "
+                              "to use instead of the warehouse's")
+    reprice.add_argument("--rates-as-of", default=None, metavar="DATE|send-date",
+                         help="price every message with the rates in force on this date (default: the regime's "
+                              "effective date, i.e. the rules and prices announced with it); 'send-date' uses each "
+                              "message's own send date")
+    reprice.add_argument("--name", default=None, help="scenario name (default '<regime> <from>..<to>'); rerunning a name replaces it")
+    reprice.add_argument("--warehouse", type=Path, default=settings.default_warehouse(),
+                         help="warehouse to read and record the scenario in (default %(default)s)")
     return parser
 
 
@@ -165,6 +186,36 @@ def _audit_day(text: str, option: str) -> date:
         raise UserError(f"{option} expects a date like 2026-01-31, got {text!r}") from None
 
 
+def cmd_reprice(args: argparse.Namespace) -> int:
+    from pipelines.reprice import REGIME_DATE, Scenario, run_scenario
+
+    if args.rates_as_of == "send-date":
+        rates_as_of = None
+    elif args.rates_as_of is not None:
+        try:
+            rates_as_of = date.fromisoformat(args.rates_as_of)
+        except ValueError:
+            raise UserError(f"--rates-as-of expects a date like 2026-10-01 or 'send-date', got {args.rates_as_of!r}") from None
+    else:
+        rates_as_of = REGIME_DATE
+    name = args.name or f"{args.regime} {args.start}..{args.end}"
+    scenario, rows = run_scenario(args.warehouse, Scenario(name, args.regime, args.start, args.end, args.rate_card, rates_as_of))
+    by_month: dict[tuple, list] = {}
+    for month, _waba, _market, _category, currency, _au, actual, _su, priced, unpriced, _diff in rows:
+        total = by_month.setdefault((month, currency), [0, 0, 0])
+        total[0] += actual or 0
+        total[1] += priced or 0
+        total[2] += unpriced or 0
+    print(f"scenario {name!r}: regime {args.regime}, rates as of {scenario.rates_as_of or 'each send date'}, "
+          f"card {args.rate_card or 'warehouse'}")
+    print(f"  {'month':10} {'currency':8} {'actual':>14} {'scenario':>14} {'difference':>14} {'unpriced':>9}")
+    for (month, currency), (actual, priced, unpriced) in sorted(by_month.items()):
+        print(f"  {month:%Y-%m}    {currency:8} {actual:>14.4f} {priced:>14.4f} {priced - actual:>+14.4f} {unpriced:>9}")
+    print("details by WABA, market and category: SELECT * FROM marts.reprice_scenarios WHERE scenario = "
+          f"'{name}'")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from pipelines.compliance import export_audit
 
@@ -181,7 +232,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch, "audit": cmd_audit}[args.command](args)
+        return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch, "audit": cmd_audit,
+                "reprice": cmd_reprice}[args.command](args)
     except UserError as exc:
         print(f"waba: error: {exc}", file=sys.stderr)
         return 2

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable
 
 import duckdb
 
 from pipelines.errors import UserError
-from pipelines.marts import build_domain, build_intermediate, build_mart
+from pipelines.marts import build_domain, build_intermediate, build_mart, document, load_mart
 
 REFERENCE_MARTS = ["pricing_regimes", "market_prefixes", "rate_card"]
 PRICING_STEPS = ["outbound_messages", "priced_messages", "conversation_members", "charged_units"]
@@ -22,10 +23,14 @@ FINANCE_MARTS = REFERENCE_MARTS + [
 ]
 
 
+SCENARIO_TABLE = "marts.reprice_scenarios"
+
+
 @dataclass(frozen=True)
 class PricingParams:
     disabled_regimes: tuple[str, ...] = field(default_factory=tuple)
-    forced_regime: str | None = None
+    forced_regime: str | None = None   # re-pricing: one regime for every message
+    rates_as_of: date | None = None    # re-pricing: the rate card in force on this date for every message
 
     @classmethod
     def from_env(cls, extra_disabled: tuple[str, ...] = ()) -> PricingParams:
@@ -36,6 +41,7 @@ class PricingParams:
 def set_pricing_params(conn: duckdb.DuckDBPyConnection, params: PricingParams) -> None:
     conn.execute("SET VARIABLE disabled_regimes = ?::VARCHAR[]", [list(params.disabled_regimes)])
     conn.execute("SET VARIABLE forced_regime = ?::VARCHAR", [params.forced_regime])
+    conn.execute("SET VARIABLE rates_as_of = ?::DATE", [params.rates_as_of])
 
 
 def check_regime_names(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
@@ -52,6 +58,15 @@ def price_messages(conn: duckdb.DuckDBPyConnection, params: PricingParams) -> No
         build_intermediate(conn, name)
 
 
+def ensure_scenario_table(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(f"""CREATE TABLE IF NOT EXISTS {SCENARIO_TABLE} (
+        scenario VARCHAR, regime VARCHAR, rate_card VARCHAR, rates_as_of DATE, period_from DATE, period_to DATE,
+        month DATE, waba_id VARCHAR, market VARCHAR, category VARCHAR, currency VARCHAR,
+        actual_units BIGINT, actual_charge DECIMAL(18, 6), scenario_units BIGINT, scenario_charge DECIMAL(18, 6),
+        unpriced_units BIGINT, difference DECIMAL(18, 6), created_at TIMESTAMPTZ)""")
+    document(conn, load_mart("reprice_scenarios"))
+
+
 def finance_steps(params: PricingParams) -> list[tuple[str, Callable]]:
     def reference(name: str) -> Callable:
         def step(conn):
@@ -64,6 +79,7 @@ def finance_steps(params: PricingParams) -> list[tuple[str, Callable]]:
     steps: list[tuple[str, Callable]] = [(name, reference(name)) for name in REFERENCE_MARTS]
     steps.append(("_pricing", lambda conn: price_messages(conn, params)))
     steps += [(name, lambda conn, name=name: build_mart(conn, name)) for name in FINANCE_MARTS if name not in REFERENCE_MARTS]
+    steps.append(("_reprice_scenarios", ensure_scenario_table))  # written by `waba reprice`, kept across runs
     return steps
 
 

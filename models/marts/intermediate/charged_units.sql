@@ -57,7 +57,9 @@ WITH message_units AS (
 ), dated AS (
     SELECT u.*, d.effective_from AS rate_effective_from
     FROM ranked u ASOF LEFT JOIN card_dates d
-      ON d.market = u.market AND d.category = u.billed_category AND d.currency = u.currency AND u.local_date >= d.effective_from
+      -- A re-pricing scenario may price every unit with the card in force on one date (rates_as_of).
+      ON d.market = u.market AND d.category = u.billed_category AND d.currency = u.currency
+     AND coalesce(getvariable('rates_as_of'), u.local_date) >= d.effective_from
 )
 SELECT u.*, c.rate, c.volume_from, c.volume_to, c.source AS rate_source,
        CASE WHEN u.pricing_type <> 'regular' OR u.unit_kind = 'unconfirmed_message' THEN 0::DECIMAL(18, 6) ELSE c.rate END AS charge,

@@ -8,9 +8,13 @@ WITH delivered AS (
            CASE WHEN rule_pricing_type = 'free_entry_point' THEN free_entry_point_hours ELSE conversation_hours END AS hours
     FROM _priced_messages
     WHERE billing_unit = 'conversation' AND delivered
+), scoped AS (
+    -- Meta's ids describe how Meta actually billed; a re-pricing scenario infers its own conversations.
+    SELECT * REPLACE (CASE WHEN getvariable('forced_regime') IS NULL THEN meta_conversation_id END AS meta_conversation_id)
+    FROM delivered
 ), inferable AS (
     SELECT *, concat_ws('|', phone_number_id, customer_id, conversation_kind) AS conversation_key
-    FROM delivered WHERE meta_conversation_id IS NULL
+    FROM scoped WHERE meta_conversation_id IS NULL
 ), opens AS (
     -- One step per conversation a key opens, each found by an as-of join from the previous one's expiry:
     -- set-based over every key at once, never a loop over rows.
@@ -24,7 +28,7 @@ WITH delivered AS (
     SELECT * FROM opened
 )
 SELECT message_id, meta_conversation_id AS conversation_id, 'meta' AS id_source
-FROM delivered WHERE meta_conversation_id IS NOT NULL
+FROM scoped WHERE meta_conversation_id IS NOT NULL
 UNION ALL
 SELECT i.message_id, 'inferred:' || md5(o.conversation_key || '|' || epoch_us(o.opened_at)::VARCHAR) AS conversation_id,
        'inferred' AS id_source

@@ -1,0 +1,21 @@
+-- marts.reprice_scenarios: one row per re-pricing scenario (`waba reprice`), local month, WABA, market, category
+-- and currency: what the period cost under the rules actually in force, beside what it would have cost under
+-- another regime and/or rate card. Rows are kept until the same scenario name is run again.
+-- column scenario: Scenario name (default '<regime> <from>..<to>').
+-- column regime: Pricing regime forced onto every message of the period.
+-- column rate_card: 'warehouse' (marts.rate_card) or the path of the rate card file used.
+-- column rates_as_of: Date whose rates priced every message (NULL = each message's own send date).
+-- column period_from: First local send day of the period.
+-- column period_to: Last local send day of the period.
+-- column month: First day of the local month.
+-- column waba_id: WhatsApp Business Account.
+-- column market: Meta pricing market.
+-- column category: Billed category.
+-- column currency: Currency of both charges.
+-- column actual_units: Units charged under the rules in force (from marts.message_ledger).
+-- column actual_charge: What the period cost under the rules in force.
+-- column scenario_units: Units the scenario charges.
+-- column scenario_charge: What the period would have cost under the scenario (NULL parts: no rate on the card).
+-- column unpriced_units: Scenario units the card had no rate for.
+-- column difference: scenario_charge - actual_charge.
+-- column created_at: When the scenario was computed.

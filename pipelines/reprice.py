@@ -1,0 +1,134 @@
+"""`waba reprice`: what a period would have cost under another pricing regime or rate card.
+
+The same pricing SQL the ledger uses runs with one regime forced onto every message (and optionally one
+date's rates, or a rate card file swapped in for the duration of the computation); the aggregated result
+is kept in marts.reprice_scenarios beside what the period actually cost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import UserError
+from pipelines.finance import SCENARIO_TABLE, PricingParams, check_regime_names, ensure_scenario_table, price_messages
+from pipelines.warehouse import connect, publish
+
+RATE_CARD_COLUMNS = ("effective_from", "market", "category", "currency", "rate")
+
+# Grouped the same way on both sides: local month of the send, WABA, market, billed category, currency.
+ACTUAL_SQL = """
+    SELECT date_trunc('month', local_sent_date)::DATE AS month, p.waba_id, p.market, p.billed_category AS category,
+           p.currency, count(*) FILTER (l.charged_unit) AS actual_units, coalesce(sum(l.charge), 0) AS actual_charge
+    FROM marts.message_ledger l JOIN _priced_messages p USING (message_id)
+    WHERE p.local_sent_date BETWEEN $from AND $to
+    GROUP BY ALL
+"""
+SCENARIO_SQL = """
+    SELECT date_trunc('month', p.local_sent_date)::DATE AS month, p.waba_id, u.market, u.billed_category AS category,
+           u.currency, count(*) FILTER (u.pricing_type = 'regular') AS scenario_units, sum(u.charge) AS scenario_charge,
+           count(*) FILTER (u.pricing_type = 'regular' AND u.charge IS NULL) AS unpriced_units
+    FROM _charged_units u JOIN _priced_messages p ON p.message_id = u.first_message_id
+    WHERE u.unit_kind IN ('message', 'conversation') AND p.local_sent_date BETWEEN $from AND $to
+    GROUP BY ALL
+"""
+
+
+REGIME_DATE = "regime"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    regime: str
+    start: date
+    end: date
+    rate_card: Path | None = None
+    rates_as_of: date | str | None = REGIME_DATE  # a date, REGIME_DATE (the regime's effective date) or None (send dates)
+
+
+def _swap_rate_card(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Replace marts.rate_card inside the caller's transaction (rolled back afterwards)."""
+    if not path.is_file():
+        raise UserError(f"{path}: rate card file not found")
+    try:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _card_file AS SELECT * FROM read_csv(?, header = true, all_varchar = true)",
+                     [str(path)])
+    except duckdb.Error as exc:
+        raise UserError(f"{path}: cannot read the rate card ({str(exc).splitlines()[0]})") from None
+    columns = {r[0] for r in conn.execute("SELECT column_name FROM (DESCRIBE _card_file)").fetchall()}
+    missing = [c for c in RATE_CARD_COLUMNS if c not in columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)} (need {', '.join(RATE_CARD_COLUMNS)})")
+    optional = {c: c if c in columns else "NULL" for c in ("volume_from", "volume_to")}
+    conn.execute(f"""CREATE OR REPLACE TABLE marts.rate_card AS
+        SELECT try_cast(effective_from AS DATE) AS effective_from, market, lower(category) AS category,
+               upper(currency) AS currency, try_cast(rate AS DECIMAL(18, 6)) AS rate,
+               coalesce(try_cast({optional['volume_from']} AS BIGINT), 0) AS volume_from,
+               try_cast({optional['volume_to']} AS BIGINT) AS volume_to, 'file' AS source
+        FROM _card_file""")
+    bad = conn.execute("SELECT count(*) FROM marts.rate_card WHERE effective_from IS NULL OR rate IS NULL "
+                       "OR market IS NULL OR category IS NULL OR currency IS NULL").fetchone()[0]
+    if bad:
+        raise UserError(f"{path}: {bad} rows do not have a date in effective_from, a number in rate, and a market, "
+                        f"category and currency")
+
+
+def run_scenario(warehouse: Path, scenario: Scenario) -> tuple[Scenario, list[tuple]]:
+    """Compute and record a scenario; return it (with its rates date resolved) and its rows."""
+    if scenario.end < scenario.start:
+        raise UserError(f"--to {scenario.end} is before --from {scenario.start}")
+    if not Path(warehouse).exists():
+        raise UserError(f"{warehouse}: no warehouse yet; run `waba run` first")
+    conn = connect(warehouse)
+    try:
+        if conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
+                        "AND table_name = 'message_ledger'").fetchone()[0] == 0:
+            raise UserError(f"{warehouse}: the finance marts are not built yet; run `waba run` first")
+        check_regime_names(conn, (scenario.regime,))
+        if scenario.rates_as_of == REGIME_DATE:
+            scenario = replace(scenario, rates_as_of=conn.execute(
+                "SELECT effective_from FROM marts.pricing_regimes WHERE regime = ?", [scenario.regime]).fetchone()[0])
+        actual, priced = _compute(conn, scenario)
+        rows = _combine(actual, priced)
+        ensure_scenario_table(conn)
+        conn.execute("BEGIN TRANSACTION")
+        conn.execute(f"DELETE FROM {SCENARIO_TABLE} WHERE scenario = ?", [scenario.name])
+        conn.executemany(f"INSERT INTO {SCENARIO_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", [
+            (scenario.name, scenario.regime, str(scenario.rate_card) if scenario.rate_card else "warehouse",
+             scenario.rates_as_of, scenario.start, scenario.end, *row) for row in rows])
+        conn.execute("COMMIT")
+        conn.execute("CHECKPOINT")
+    finally:
+        conn.close()
+    publish(warehouse)
+    return scenario, rows
+
+
+def _compute(conn: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[dict, dict]:
+    period = {"from": scenario.start, "to": scenario.end}
+    # Actual: the ledger's own pricing tables, under the regimes enabled for the last run.
+    price_messages(conn, PricingParams.from_env())
+    actual = {r[:5]: r[5:] for r in conn.execute(ACTUAL_SQL, period).fetchall()}
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if scenario.rate_card is not None:
+            _swap_rate_card(conn, scenario.rate_card)
+        price_messages(conn, PricingParams(forced_regime=scenario.regime, rates_as_of=scenario.rates_as_of))
+        priced = {r[:5]: r[5:] for r in conn.execute(SCENARIO_SQL, period).fetchall()}
+    finally:
+        conn.execute("ROLLBACK")  # the swapped card and the scenario's temp tables are not kept
+    return actual, priced
+
+
+def _combine(actual: dict, priced: dict) -> list[tuple]:
+    rows = []
+    for key in sorted(set(actual) | set(priced), key=lambda k: tuple("" if v is None else str(v) for v in k)):
+        actual_units, actual_charge = actual.get(key, (0, 0))
+        units, charge, unpriced = priced.get(key, (0, 0, 0))
+        difference = None if charge is None else charge - actual_charge
+        rows.append((*key, actual_units, actual_charge, units, charge, unpriced, difference))
+    return rows
+
