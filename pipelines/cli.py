@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, default=settings.default_reports(),
                      help="folder for rendered reports (default %(default)s)")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--disable-regime", action="append", default=[], metavar="NAME",
+                     help="price without this pricing regime (the one before it continues), e.g. pmp_2026_10, whose "
+                          "rules are reported but not confirmed by Meta; repeatable; same as WABA_DISABLED_REGIMES")
 
     fetch = commands.add_parser(
         "fetch", help="save Business Manager data and Meta's analytics from the Graph API into the landing folder",
@@ -157,6 +160,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
     landing = _prepare_landing(args.landing, args.quiet)
+    if args.disable_regime:
+        # The finance asset reads it from the environment, like a Dagster run launched from the UI would.
+        current = [n for n in os.environ.get("WABA_DISABLED_REGIMES", "").split(",") if n]
+        os.environ["WABA_DISABLED_REGIMES"] = ",".join(sorted(set(current) | set(args.disable_regime)))
     summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet)
     print(summary.text())
     for line in summary.unreadable_files:
