@@ -184,3 +184,33 @@ def test_reconciliation_explains_an_invoice_that_bills_a_message_we_never_heard_
                     FROM marts.cost_reconciliation""")
     assert row == [(1, "0.025000", "0.050000", "0.025000", "0.025000", "0.000000", None,
                     ["no_status_received:1:0.025000", "sent_never_delivered:1:0.025000", "meta_analytics_unavailable:0:"])]
+
+
+def _bundled_card() -> list[dict]:
+    import csv
+
+    from pipelines.marts import REFERENCE_DIR
+
+    with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_without_a_landing_rate_card_the_bundled_card_prices_and_names_its_source(s):
+    s.send("br", "2025-08-04T10:00:00", to=BR)
+    s.build()
+    row = next(r for r in _bundled_card()
+               if (r["effective_from"], r["market"], r["category"]) == ("2025-07-01", "Brazil", "marketing"))
+    assert s.ledger("message_id, charge, rate_source") == [("br", float(row["rate"]), row["source"])]
+
+
+def test_bundled_card_covers_every_market_of_the_calling_code_table():
+    import csv
+
+    from pipelines.marts import REFERENCE_DIR
+
+    with open(REFERENCE_DIR / "calling_codes.csv", newline="") as handle:
+        markets = {r["market"] for r in csv.DictReader(handle) if not r["requires_regime"]}
+    priced = {(r["market"], r["category"]) for r in _bundled_card() if r["effective_from"] == "2025-07-01"}
+    missing = [(m, c) for m in sorted(markets) for c in ("marketing", "utility", "authentication") if (m, c) not in priced]
+    assert len(markets) == 32 and missing == []
+    assert all(r["source"] for r in _bundled_card())
