@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, default=settings.default_reports(),
                      help="folder for rendered reports (default %(default)s)")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--fetch", action="store_true",
+                     help="first run `waba fetch` (Graph API, needs WABA_GRAPH_TOKEN and WABA_GRAPH_WABA_IDS) into the "
+                          "landing folder, then load everything: today's Business Manager state and Meta's analytics "
+                          "in one command")
     run.add_argument("--disable-regime", action="append", default=[], metavar="NAME",
                      help="price without this pricing regime (the one before it continues), e.g. pmp_2026_10, whose "
                           "rules are reported but not confirmed by Meta; repeatable; same as WABA_DISABLED_REGIMES")
@@ -159,6 +163,12 @@ def _prepare_landing(landing: Path | None, quiet: bool) -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
+    if args.fetch:
+        target = args.landing or settings.default_landing()
+        if cmd_fetch(argparse.Namespace(landing=target, since=None, until=None)) != 0:
+            print("waba: error: the fetch failed (see above); nothing was loaded", file=sys.stderr)
+            return 2
+        args.landing = target
     landing = _prepare_landing(args.landing, args.quiet)
     if args.disable_regime:
         # The finance asset reads it from the environment, like a Dagster run launched from the UI would.

@@ -150,7 +150,7 @@ def backtest(daily: pl.DataFrame) -> pl.DataFrame:
                .when(pl.col("actual_upgrade").is_not_null() & pl.col("expected_next_upgrade").is_null()).then(pl.lit("missed"))
                .when(pl.col("actual_upgrade").is_not_null() & within).then(pl.lit("within_range"))
                .when(pl.col("actual_upgrade").is_not_null()).then(pl.lit("outside_range"))
-               .when(pl.col("expected_next_upgrade") <= as_of).then(pl.lit("false_alarm"))
+               .when(pl.col("expected_next_upgrade") <= pl.lit(as_of, dtype=pl.Date)).then(pl.lit("false_alarm"))
                .otherwise(pl.lit("correctly_none")))
     return predicted.select(
         origin="origin", scope="scope", scope_id="scope_id", tier_at_origin="tier",

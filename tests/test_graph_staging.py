@@ -202,6 +202,15 @@ def test_waba_fetch_then_waba_run_puts_metas_pricing_into_staging(fake, graph_en
     assert query("SELECT count(*), min(source) FROM staging.phone_number_snapshots") == [(2, "graph_api")]
 
 
+def test_waba_run_fetch_is_the_one_command_for_todays_state_and_metas_analytics(fake, graph_env, landing, tmp_path,
+                                                                                query, warehouse):
+    serve_world(fake)
+    assert main(["run", "--fetch", "--landing", str(landing), "--warehouse", str(warehouse),
+                 "--reports", str(tmp_path / "r"), "--quiet"]) == 0
+    assert query(PRICING_SQL, [DAY]) == PRICING_ROWS
+    assert query("SELECT count(*), min(source) FROM staging.phone_number_snapshots") == [(2, "graph_api")]
+
+
 def test_the_main_job_leaves_the_fetch_out_and_the_daily_job_fetches_then_loads(fake, graph_env, landing, warehouse,
                                                                                  query):
     from pipelines.definitions import MAIN_JOB, defs
