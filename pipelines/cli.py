@@ -141,7 +141,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in summary.unreadable_files:
         print(f"error: {line}", file=sys.stderr)
     for check in summary.failed_checks:
-        print(f"error: data-quality check failed: {check}", file=sys.stderr)
+        print(f"error: critical data-quality check failed (assets downstream of it were not built): {check}",
+              file=sys.stderr)
     return 2 if summary.unreadable_files or summary.failed_checks else 0
 
 
