@@ -32,7 +32,7 @@ class RunSummary:
         lines.append("  staging rows: " + ", ".join(f"{name} {rows}" for name, rows in busiest))
         lines.append(f"warehouse: {self.warehouse}")
         lines.append(f"published (open this one while the pipeline runs): {published_path(self.warehouse)}")
-        lines.append(f"reports:   {self.reports}")
+        lines.append(f"reports:   {self.reports / 'index.html'} (opens offline)")
         lines.extend(f"check warning: {check}" for check in self.warned_checks)
         lines.extend(f"check failed: {check}" for check in self.failed_checks)
         return "\n".join(lines)
