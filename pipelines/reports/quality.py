@@ -14,7 +14,7 @@ RESULT_SQL = f"""
 SELECT CASE WHEN NOT passed THEN 'failed' WHEN starts_with(observed_value, 'reported') THEN 'reported' ELSE 'passed' END AS result,
        level, asset, check_name, description, observed_value, expectation, engine, checked_at
 FROM ({LATEST_SQL})
-ORDER BY passed, level, asset, check_name
+ORDER BY CASE result WHEN 'failed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END, level, asset, check_name
 """
 
 
