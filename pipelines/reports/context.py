@@ -12,7 +12,7 @@ FROM marts.message_ledger
 
 def period_and_freshness(conn: duckdb.DuckDBPyConnection) -> dict:
     first, last, latest_event, loaded_at = conn.execute(PERIOD_SQL).fetchone()
-    return {"first_day": first, "last_day": last,
+    return {"first_day": first or "no messages yet", "last_day": last or "no messages yet",
             "latest_event": f"{latest_event:%Y-%m-%d %H:%M} UTC" if latest_event else "no messages",
             "loaded_at": f"{loaded_at:%Y-%m-%d %H:%M} UTC" if loaded_at else "never"}
 

@@ -17,5 +17,6 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
     by_table: dict[str, list[tuple]] = {}
     for table, column, data_type, comment in columns:
         by_table.setdefault(table, []).append((column, data_type, comment or ""))
-    return {"tables": [{"name": f"marts.{name}", "anchor": name, "comment": comment or "", "rows": rows,
+    kpis = [("Marts", f"{len(tables):,}"), ("Documented columns", f"{sum(1 for c in columns if c[3]):,} of {len(columns):,}")]
+    return {"kpis": kpis, "tables": [{"name": f"marts.{name}", "anchor": name, "comment": comment or "", "rows": rows,
                         "columns": by_table.get(name, [])} for name, comment, rows in tables]}

@@ -86,7 +86,13 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
         note = (f"{tier} now; {next_tier} expected {expected} (between {row[7]} and {row[8] or 'never'})" if expected
                 else f"{tier} now; no upgrade forecast within a year" + (f": {', '.join(blocked_by)}" if blocked_by else ""))
         forecasts.append({"title": label, "note": note, "chart": _forecast_chart(conn, row[:9], f"limits-forecast-{i}")})
+    kpis = [(f"Tier now, {r[0]}", r[1]) for r in conn.execute("""
+        SELECT l.label, f.tier FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""").fetchall()]
+    peak = conn.execute("""SELECT max(utilisation) FROM marts.messaging_limit_daily
+                           WHERE day > (SELECT max(day) FROM marts.messaging_limit_daily) - 30""").fetchone()[0]
+    kpis.append(("Highest use of the limit, last 30 days", f"{peak:.1%}" if peak is not None else "no limit known"))
     return {
+        "kpis": kpis,
         "usage": usage,
         "forecasts": forecasts,
         "forecast_table": query_table(conn, """

@@ -37,8 +37,8 @@ class Page:
 PAGES = [
     Page(slug, module.TITLE, module.QUESTION, audience, module.content)
     for slug, module, audience in [
-        ("finance", finance, "finance lead"), ("compliance", compliance, "compliance officer"),
-        ("templates", templates, "growth lead"), ("limits", limits, "growth lead"),
+        ("finance", finance, "the finance lead"), ("compliance", compliance, "the compliance officer"),
+        ("templates", templates, "the growth lead"), ("limits", limits, "the growth lead"),
         ("quality", quality, "everyone"), ("dictionary", dictionary, "analysts")]
 ]
 INDEX = Page("index", "WhatsApp Business report", "One page per question: open the one that is yours.", "everyone")
