@@ -16,7 +16,7 @@ QUALITY_COLOURS = ["#cbd2d9", "#2e7d32", "#f2c94c", "#c0392b"]
 
 # The state at the end of each week: the last day of the week within the template's history.
 WEEKLY_SQL = """
-SELECT template_name || ' (' || coalesce(template_language, '?') || ') · WABA …' || right(waba_id, 4) AS template,
+SELECT template_name || ' ' || coalesce(template_language, '?') || ' …' || right(waba_id, 4) AS template,
        date_trunc('week', day)::DATE AS week, arg_max(quality_score, day) AS quality, arg_max(status, day) AS status,
        sum(sent) AS sent, sum(failed) AS failed
 FROM marts.template_health_daily GROUP BY ALL ORDER BY template, week
@@ -36,10 +36,13 @@ def _quality_heatmap(rows: list[tuple]) -> str:
     n = len(QUALITY_COLOURS)
     scale = [[stop, colour] for i, colour in enumerate(QUALITY_COLOURS) for stop in (i / n, (i + 1) / n)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=weeks, y=templates, text=text, zmin=-0.5, zmax=n - 0.5, colorscale=scale, xgap=1, ygap=1,
-        hovertemplate="%{y}<br>week of %{x}<br>%{text}<extra></extra>",
-        colorbar={"tickvals": list(range(n)), "ticktext": QUALITY_LEVELS, "title": "quality"}))
-    return charts.fragment(fig, "templates-quality", height=max(320, 80 + 22 * len(templates)), left=260)
+        z=z, x=weeks, y=templates, text=text, zmin=-0.5, zmax=n - 0.5, colorscale=scale, ygap=1,
+        hovertemplate="%{y} (WABA ending in the last 4 digits)<br>week of %{x}<br>%{text}<extra></extra>",
+        colorbar={"tickvals": list(range(n)), "ticktext": QUALITY_LEVELS, "orientation": "h", "y": -0.08,
+                  "yanchor": "top", "thickness": 12, "len": 0.6}))
+    # Small labels and a colour bar below the chart leave room for the weeks on a phone as well.
+    fig.update_yaxes(tickfont={"size": 10}, automargin=True)
+    return charts.fragment(fig, "templates-quality", height=max(360, 110 + 20 * len(templates)), left=10)
 
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:
