@@ -99,10 +99,14 @@ class Browser:
     # -- page actions
     def open(self, url: str, width: int, height: int, mobile: bool = False) -> None:
         self.events.clear()
-        self.send("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
-                  deviceScaleFactor=1, mobile=mobile)
+        self.resize(width, height, mobile)
         self.send("Page.navigate", session=True, url=url)
         self.wait_for("Page.loadEventFired")
+
+    def resize(self, width: int, height: int, mobile: bool = False) -> None:
+        """The window (viewport) as a device of that size: a phone when `mobile`."""
+        self.send("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
+                  deviceScaleFactor=1, mobile=mobile)
 
     def evaluate(self, expression: str):
         result = self.send("Runtime.evaluate", session=True, expression=expression, awaitPromise=True,

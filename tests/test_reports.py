@@ -44,29 +44,32 @@ def site(loaded) -> Path:
     return loaded.parent / "reports"
 
 
-def open_page(browser: Browser, page: Path, width: str) -> list[dict]:
-    w, h, mobile = WIDTHS[width]
-    browser.open(page.as_uri(), w, h, mobile)
+def open_page(browser: Browser, page: Path, width: str = "laptop") -> list[dict]:
+    browser.open(page.as_uri(), *WIDTHS[width])
     return browser.evaluate(CHARTS_JS)
 
 
-@pytest.mark.parametrize("width", list(WIDTHS))
-def test_every_page_opens_offline_and_draws_its_charts_with_data(site, browser, width, tmp_path):
+def test_every_page_opens_offline_and_draws_its_charts_with_data_on_a_laptop_and_a_phone(site, browser, tmp_path):
     for page in [INDEX] + PAGES:
-        path = site / page.file
-        charts = open_page(browser, path, width)
-        browser.screenshot(tmp_path / f"{page.slug}-{width}.png")
-        assert browser.errors() == [], page.file
-        # Only the site's own files (and images plotly draws as data: URLs): nothing from the network.
-        assert [u for u in browser.requested_urls() if not u.startswith(("file:", "data:"))] == [], page.file
-        assert all(c["drawn"] and c["sized"] and c["points"] > 0 for c in charts), (page.file, charts)
-        if page.slug in ("finance", "compliance", "templates", "limits"):
-            assert charts, f"{page.file} has no chart"
-        # Responsive: nothing wider than the screen (wide tables scroll inside their own box).
-        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (page.file, width)
-        text = browser.evaluate("document.body.innerText")
-        assert "Period:" in text and "Data as of" in text, page.file
-        assert (tmp_path / f"{page.slug}-{width}.png").stat().st_size > 10_000
+        for width in WIDTHS:
+            # Loaded at laptop width, then turned into a phone: the layout and the charts must follow.
+            if width == "laptop":
+                charts = open_page(browser, site / page.file)
+            else:
+                browser.resize(*WIDTHS[width])
+                charts = browser.evaluate(CHARTS_JS)
+            shot = browser.screenshot(tmp_path / f"{page.slug}-{width}.png")
+            assert browser.errors() == [], page.file
+            # Only the site's own files (and images plotly draws as data: URLs): nothing from the network.
+            assert [u for u in browser.requested_urls() if not u.startswith(("file:", "data:"))] == [], page.file
+            assert all(c["drawn"] and c["sized"] and c["points"] > 0 for c in charts), (page.file, width, charts)
+            if page.slug in ("finance", "compliance", "templates", "limits"):
+                assert charts, f"{page.file} has no chart"
+            # Responsive: nothing wider than the screen (wide tables scroll inside their own box).
+            assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (page.file, width)
+            text = browser.evaluate("document.body.innerText")
+            assert "Period:" in text and "Data as of" in text, page.file
+            assert shot.stat().st_size > 10_000
 
 
 def test_pages_are_small_ship_plotly_once_and_mask_phone_numbers(site, loaded):
@@ -107,24 +110,25 @@ def test_data_dictionary_comes_from_the_warehouse_comments(site, loaded):
     assert html.count('<section class="card" id="') == tables
 
 
-def _copy_world(world: Path, loaded: Path, tmp_path: Path) -> tuple[Path, Path]:
-    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
-    shutil.copytree(world, landing)
+def _copy_warehouse(loaded: Path, tmp_path: Path) -> Path:
+    """A copy of the loaded warehouse to corrupt; re-running it on the (unchanged) world loads nothing new."""
+    warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(loaded, warehouse)
-    return landing, warehouse
+    return warehouse
 
 
 def test_a_failing_warn_check_is_shown_in_the_report_and_the_run_still_succeeds(
         world, loaded, browser, tmp_path, monkeypatch, capsys):
-    landing, warehouse = _copy_world(world, loaded, tmp_path)
-    # A send of a template no Business Manager snapshot and no template webhook ever mentioned.
-    (landing / "message_logs" / "zz_unknown_template.csv").write_text(
-        "message_id,sent_at,waba_id,phone_number_id,recipient_id,message_type,template_name,template_language\n"
-        "wamid.unknown-template,2026-11-20T10:00:00+00:00,115782309128734,119384756102938,5511999990000,template,"
-        "mystery_template,en_US\n")
+    warehouse = _copy_warehouse(loaded, tmp_path)
+    # One send of a template no Business Manager snapshot and no template webhook ever mentioned. Written into the
+    # ledger of the copy directly: the files are unchanged, so the re-run rebuilds nothing and only checks.
+    conn = duckdb.connect(str(warehouse))
+    conn.execute("""UPDATE marts.message_ledger SET template_name = 'mystery_template', template_language = 'en_US'
+                    WHERE message_id = (SELECT min(message_id) FROM marts.message_ledger WHERE template_name IS NOT NULL)""")
+    conn.close()
     monkeypatch.setenv("WABA_APP_SECRET", SAMPLE_SECRET)
     reports = tmp_path / "reports"
-    assert main(["run", "--quiet", "--landing", str(landing), "--warehouse", str(warehouse), "--reports", str(reports)]) == 0
+    assert main(["run", "--quiet", "--landing", str(world), "--warehouse", str(warehouse), "--reports", str(reports)]) == 0
     out = capsys.readouterr().out
     assert "check warning: marts/message_ledger templates_known" in out and "check failed" not in out
 
@@ -137,13 +141,13 @@ def test_a_failing_warn_check_is_shown_in_the_report_and_the_run_still_succeeds(
 
 
 def test_a_failing_critical_check_blocks_everything_downstream_and_exits_2(world, loaded, tmp_path, monkeypatch, capsys):
-    landing, warehouse = _copy_world(world, loaded, tmp_path)
+    warehouse = _copy_warehouse(loaded, tmp_path)
     conn = duckdb.connect(str(warehouse))
     conn.execute("INSERT INTO staging.inbound_messages SELECT * FROM staging.inbound_messages LIMIT 1")
     conn.close()
     monkeypatch.setenv("WABA_APP_SECRET", SAMPLE_SECRET)
     reports = tmp_path / "reports"
-    code = main(["run", "--quiet", "--landing", str(landing), "--warehouse", str(warehouse), "--reports", str(reports)])
+    code = main(["run", "--quiet", "--landing", str(world), "--warehouse", str(warehouse), "--reports", str(reports)])
     err = capsys.readouterr().err
     assert code == 2
     assert "critical data-quality check failed" in err and "staging/inbound_messages ids_unique_not_null" in err
@@ -153,3 +157,13 @@ def test_a_failing_critical_check_blocks_everything_downstream_and_exits_2(world
     assert conn.execute("""SELECT passed FROM marts.data_quality_results WHERE asset = 'staging/inbound_messages'
                            ORDER BY checked_at DESC LIMIT 1""").fetchone() == (False,)
     conn.close()
+
+
+def test_waba_report_renders_the_site_from_the_published_copy(loaded, tmp_path, capsys):
+    site = tmp_path / "site"
+    assert main(["report", "--warehouse", str(loaded), "--out", str(site)]) == 0
+    assert f"wrote {len(PAGES) + 1} pages to {site}" in capsys.readouterr().out
+    assert (site / "index.html").exists() and (site / "assets" / "plotly.min.js").exists()
+    missing = tmp_path / "none.duckdb"
+    assert main(["report", "--warehouse", str(missing), "--out", str(site)]) == 2
+    assert capsys.readouterr().err.strip() == f"waba: error: {missing}: no warehouse here; run `waba run` first (or pass --warehouse)"

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pandas as pd
-
 from pipelines.compliance import CONSENT_STATUSES
 from pipelines.quality.checks import CRITICAL, WARN, Check, expectation_check, sql_check
 
 # WhatsApp Business API opened in August 2018: nothing we load can be older. The upper bound allows two days for
 # clocks and timezones ahead of ours.
-EARLIEST = pd.Timestamp("2018-08-01", tz="UTC")
+EARLIEST = datetime(2018, 8, 1, tzinfo=timezone.utc)
 FUTURE_SLACK = timedelta(days=2)
 
 
@@ -41,7 +39,7 @@ def unique_not_null(asset: tuple[str, ...], key: list[str], not_null: list[str] 
 def timestamps_in_range(asset: tuple[str, ...], column: str) -> Check:
     """Each day's earliest and latest value stand for the whole day: a row is out of range only if one of them is."""
     table = ".".join(asset)
-    latest = pd.Timestamp(datetime.now(timezone.utc) + FUTURE_SLACK)
+    latest = datetime.now(timezone.utc) + FUTURE_SLACK
     return expectation_check(
         f"{column}_in_range", asset, WARN,
         f"{column} between {EARLIEST:%Y-%m-%d} (the API's launch) and two days from now.",

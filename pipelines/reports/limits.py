@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import duckdb
-import plotly.graph_objects as go
 
 from pipelines.reports import charts
 from pipelines.reports.tables import query_table
@@ -29,15 +28,19 @@ FROM marts.messaging_limit_daily d LEFT JOIN masked_numbers m ON d.scope = 'phon
 def _usage_chart(rows: list[tuple], div_id: str) -> str:
     """rows: (day, peak 24 h, daily limit, peak 7 d, upgrade threshold) for one scope."""
     day, peak24, limit, peak7, threshold = charts.columns(rows)
-    fig = go.Figure()
-    fig.add_scatter(x=day, y=peak24, name="peak unique customers, 24 h", hovertemplate="%{x}: %{y:,}<extra>24 h reach</extra>")
-    fig.add_scatter(x=day, y=peak7, name="peak unique customers, 7 d", hovertemplate="%{x}: %{y:,}<extra>7 d reach</extra>")
-    fig.add_scatter(x=day, y=limit, name="daily limit", line={"shape": "hv", "dash": "dash"},
-                    hovertemplate="%{x}: %{y:,}<extra>limit</extra>")
-    fig.add_scatter(x=day, y=threshold, name="upgrade threshold (7 d)", line={"shape": "hv", "dash": "dot"},
-                    hovertemplate="%{x}: %{y:,}<extra>threshold</extra>")
-    fig.update_layout(yaxis_title="unique customers", yaxis_type="log", hovermode="x unified")
-    return charts.fragment(fig, div_id, height=340)
+    traces = [
+        _line(day, peak24, "peak unique customers, 24 h", "24 h reach"),
+        _line(day, peak7, "peak unique customers, 7 d", "7 d reach"),
+        _line(day, limit, "daily limit", "limit", {"shape": "hv", "dash": "dash"}),
+        _line(day, threshold, "upgrade threshold (7 d)", "threshold", {"shape": "hv", "dash": "dot"}),
+    ]
+    return charts.fragment(traces, {"yaxis": {"title": {"text": "unique customers"}, "type": "log"},
+                                    "hovermode": "x unified"}, div_id, height=340)
+
+
+def _line(x: list, y: list, name: str, label: str, line: dict | None = None, hover: str = "%{y:,}") -> dict:
+    return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name, "line": line or {},
+            "hovertemplate": f"%{{x}}: {hover}<extra>{label}</extra>"}
 
 
 def _forecast_chart(conn: duckdb.DuckDBPyConnection, forecast: tuple, div_id: str) -> str:
@@ -47,22 +50,21 @@ def _forecast_chart(conn: duckdb.DuckDBPyConnection, forecast: tuple, div_id: st
         WHERE scope = ? AND scope_id = ? AND day > ?::DATE - ? ORDER BY day""",
         [scope, scope_id, as_of, HISTORY_DAYS]).fetchall()
     days, values = charts.columns(history) or ([], [])
-    fig = go.Figure()
-    fig.add_scatter(x=days, y=values, name="peak 7-day reach", hovertemplate="%{x}: %{y:,}<extra>reach</extra>")
+    traces = [_line(days, values, "peak 7-day reach", "reach")]
     end = expected or as_of + timedelta(days=HORIZON_DAYS)
     if threshold is not None:
-        fig.add_scatter(x=[days[0] if days else as_of, high or end], y=[threshold, threshold], name="upgrade threshold",
-                        line={"dash": "dot"}, hovertemplate="%{y:,}<extra>threshold</extra>")
+        traces.append(_line([days[0] if days else as_of, high or end], [threshold, threshold], "upgrade threshold",
+                            "threshold", {"dash": "dot"}))
     if low and high:
         # The band: reach reaching the threshold between the low and the high date.
-        fig.add_scatter(x=[as_of, low, high, as_of], y=[reach, threshold, threshold, reach], fill="toself",
-                        name="80% band", line={"width": 0}, fillcolor="rgba(46,134,222,0.2)", hoverinfo="skip")
+        traces.append({"type": "scatter", "mode": "lines", "x": [as_of, low, high, as_of],
+                       "y": [reach, threshold, threshold, reach], "fill": "toself", "name": "80% band",
+                       "line": {"width": 0}, "fillcolor": "rgba(46,134,222,0.2)", "hoverinfo": "skip"})
     if trend is not None:
         projected = threshold if expected else max(reach + float(trend) * (end - as_of).days, 0)
-        fig.add_scatter(x=[as_of, end], y=[reach, projected], name="forecast", line={"dash": "dash"},
-                        hovertemplate="%{x}: %{y:,.0f}<extra>forecast</extra>")
-    fig.update_layout(yaxis_title="unique customers (7 d)", hovermode="x unified")
-    return charts.fragment(fig, div_id, height=320)
+        traces.append(_line([as_of, end], [reach, projected], "forecast", "forecast", {"dash": "dash"}, "%{y:,.0f}"))
+    return charts.fragment(traces, {"yaxis": {"title": {"text": "unique customers (7 d)"}}, "hovermode": "x unified"},
+                           div_id, height=320)
 
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import duckdb
-import plotly.graph_objects as go
 
 from pipelines.reports import charts
 from pipelines.reports.tables import query_table
@@ -35,14 +34,16 @@ def _quality_heatmap(rows: list[tuple]) -> str:
         text[index_t[template]][index_w[week]] = f"quality {quality}, status {status}<br>sent {sent:,}, failed {failed:,}"
     n = len(QUALITY_COLOURS)
     scale = [[stop, colour] for i, colour in enumerate(QUALITY_COLOURS) for stop in (i / n, (i + 1) / n)]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=weeks, y=templates, text=text, zmin=-0.5, zmax=n - 0.5, colorscale=scale, ygap=1,
-        hovertemplate="%{y} (WABA ending in the last 4 digits)<br>week of %{x}<br>%{text}<extra></extra>",
-        colorbar={"tickvals": list(range(n)), "ticktext": QUALITY_LEVELS, "orientation": "h", "y": -0.08,
-                  "yanchor": "top", "thickness": 12, "len": 0.6}))
+    heatmap = {
+        "type": "heatmap", "z": z, "x": weeks, "y": templates, "text": text, "zmin": -0.5, "zmax": n - 0.5,
+        "colorscale": scale, "ygap": 1,
+        "hovertemplate": "%{y} (WABA ending in the last 4 digits)<br>week of %{x}<br>%{text}<extra></extra>",
+        "colorbar": {"tickvals": list(range(n)), "ticktext": QUALITY_LEVELS, "orientation": "h", "y": -0.08,
+                     "yanchor": "top", "thickness": 12, "len": 0.6},
+    }
     # Small labels and a colour bar below the chart leave room for the weeks on a phone as well.
-    fig.update_yaxes(tickfont={"size": 10}, automargin=True)
-    return charts.fragment(fig, "templates-quality", height=max(360, 110 + 20 * len(templates)), left=10)
+    return charts.fragment([heatmap], {"yaxis": {"tickfont": {"size": 10}, "automargin": True}}, "templates-quality",
+                           height=max(360, 110 + 20 * len(templates)), left=10)
 
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:
