@@ -13,7 +13,7 @@ run: $(VENV)/.installed
 	$(BIN)/waba run
 
 test: $(VENV)/.installed browser
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The report tests open every page in headless Chromium: Debian's `chromium` package, installed here when missing
 # (as root, or through sudo when it needs no password); otherwise one line says what to do.

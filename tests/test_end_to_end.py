@@ -13,6 +13,10 @@ from conftest import SAMPLE_SECRET
 from pipelines.run import run_pipeline
 
 
+# One worker runs every test on the sample world, so the world is generated and loaded once (`make test` runs
+# pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("sample_world")
+
 @pytest.fixture(autouse=True)
 def app_secret(monkeypatch):
     """Re-runs in these tests read the world's capture records too: verify them with its secret."""

@@ -28,6 +28,7 @@ class Page:
     question: str
     audience: str
     content: Callable | None = None   # (connection) -> the template's variables; None for the index
+    charts: bool = False              # loads plotly.js (4.7 MB to parse) only when it draws something
 
     @property
     def file(self) -> str:
@@ -35,11 +36,11 @@ class Page:
 
 
 PAGES = [
-    Page(slug, module.TITLE, module.QUESTION, audience, module.content)
-    for slug, module, audience in [
-        ("finance", finance, "the finance lead"), ("compliance", compliance, "the compliance officer"),
-        ("templates", templates, "the growth lead"), ("limits", limits, "the growth lead"),
-        ("quality", quality, "everyone"), ("dictionary", dictionary, "analysts")]
+    Page(slug, module.TITLE, module.QUESTION, audience, module.content, charts)
+    for slug, module, audience, charts in [
+        ("finance", finance, "the finance lead", True), ("compliance", compliance, "the compliance officer", True),
+        ("templates", templates, "the growth lead", True), ("limits", limits, "the growth lead", True),
+        ("quality", quality, "everyone", False), ("dictionary", dictionary, "analysts", False)]
 ]
 INDEX = Page("index", "WhatsApp Business report", "One page per question: open the one that is yours.", "everyone")
 
