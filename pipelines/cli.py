@@ -1,5 +1,5 @@
-"""`waba`: generate a sample world, fetch Business Manager data, run the pipeline, export the consent audit
-and re-price."""
+"""`waba`: generate a sample world, fetch Business Manager data, run the pipeline, export the consent audit,
+render the report site."""
 from __future__ import annotations
 
 import argparse
@@ -123,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     reprice.add_argument("--name", default=None, help="scenario name (default '<regime> <from>..<to>'); rerunning a name replaces it")
     reprice.add_argument("--warehouse", type=Path, default=settings.default_warehouse(),
                          help="warehouse to read and record the scenario in (default %(default)s)")
+
+    report = commands.add_parser(
+        "report", help="render the report site (HTML) from the warehouse",
+        description="Render the static report site (finance, compliance, templates, messaging limit, data quality, "
+                    "data dictionary) from the published copy of the warehouse (else the warehouse, read-only). "
+                    "Open <out>/index.html in a browser; it needs no network. `waba run` renders it too.")
+    report.add_argument("--warehouse", type=Path, default=settings.default_warehouse(),
+                        help="warehouse the pipeline writes (default %(default)s); its .published copy is read when present")
+    report.add_argument("--out", type=Path, default=settings.default_reports(),
+                        help="folder to write the site into (default %(default)s)")
     return parser
 
 
@@ -179,7 +189,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in summary.unreadable_files:
         print(f"error: {line}", file=sys.stderr)
     for check in summary.failed_checks:
-        print(f"error: data-quality check failed: {check}", file=sys.stderr)
+        print(f"error: critical data-quality check failed (assets downstream of it were not built): {check}",
+              file=sys.stderr)
     return 2 if summary.unreadable_files or summary.failed_checks else 0
 
 
@@ -246,11 +257,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.reports.site import render_site, report_source
+
+    started = time.monotonic()
+    pages = render_site(report_source(args.warehouse), args.out)
+    largest = max(pages, key=lambda p: p.stat().st_size)
+    print(f"wrote {len(pages)} pages to {args.out} in {time.monotonic() - started:.1f}s "
+          f"(largest {largest.name}, {largest.stat().st_size / 1e6:.1f} MB); open {args.out / 'index.html'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch, "audit": cmd_audit,
-                "reprice": cmd_reprice}[args.command](args)
+                "reprice": cmd_reprice, "report": cmd_report}[args.command](args)
     except UserError as exc:
         print(f"waba: error: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,8 @@ class RunSummary:
     files: dict = field(default_factory=dict)          # source -> (files loaded, rows in, loaded, duplicates, quarantined)
     staging_rows: dict = field(default_factory=dict)
     unreadable_files: list[str] = field(default_factory=list)
-    failed_checks: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)    # critical: downstream assets were not built
+    warned_checks: list[str] = field(default_factory=list)    # warn: reported, the run went on
 
     def text(self) -> str:
         lines = [f"done in {self.seconds:.1f}s"]
@@ -31,7 +32,8 @@ class RunSummary:
         lines.append("  staging rows: " + ", ".join(f"{name} {rows}" for name, rows in busiest))
         lines.append(f"warehouse: {self.warehouse}")
         lines.append(f"published (open this one while the pipeline runs): {published_path(self.warehouse)}")
-        lines.append(f"reports:   {self.reports}")
+        lines.append(f"reports:   {self.reports / 'index.html'} (opens offline)")
+        lines.extend(f"check warning: {check}" for check in self.warned_checks)
         lines.extend(f"check failed: {check}" for check in self.failed_checks)
         return "\n".join(lines)
 
@@ -60,12 +62,20 @@ def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = 
     }
     result = defs().resolve_job_def(MAIN_JOB).execute_in_process(
         run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    if not result.success:
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    critical = [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR]
+    # A critical check that fails stops its step, and so the run; that is a finding to summarise, not a crash.
+    if not result.success and not critical:
         raise UserError(_failure_text(result))
     summary = _summarise(warehouse, reports, last_load, time.monotonic() - started)
-    summary.failed_checks = [
-        f"{e.asset_key.to_user_string()} {e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
+    summary.failed_checks = [_check_line(e) for e in critical]
+    summary.warned_checks = [_check_line(e) for e in failed if e not in critical]
     return summary
+
+
+def _check_line(evaluation) -> str:
+    observed = evaluation.metadata.get("observed")
+    return f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}" + (f": {observed.value}" if observed else "")
 
 
 def _failure_text(result) -> str:

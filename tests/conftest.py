@@ -2,6 +2,7 @@ import gzip
 import hashlib
 import hmac
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,30 @@ def query(warehouse: Path):
             conn.close()
 
     return run
+
+
+SAMPLE_SECRET = "sample-app-secret"
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory) -> Path:
+    """A small generated sample world (80 customers over the whole default period)."""
+    from pipelines.sample import generate_world
+
+    landing = tmp_path_factory.mktemp("world") / "landing"
+    generate_world(landing, seed=11, customers=80, start=date(2025, 6, 1), end=date(2026, 11, 30), app_secret=SAMPLE_SECRET)
+    return landing
+
+
+@pytest.fixture(scope="session")
+def loaded(world, tmp_path_factory) -> Path:
+    """The world run through every Dagster asset; the report site is in the warehouse's folder, under reports/."""
+    from pipelines.run import run_pipeline
+
+    warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WABA_APP_SECRET", SAMPLE_SECRET)
+        summary = run_pipeline(world, warehouse, warehouse.parent / "reports", verbose=False)
+    # A clean world passes every check, warnings included.
+    assert summary.failed_checks == [] and summary.warned_checks == []
+    return warehouse

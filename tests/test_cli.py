@@ -62,7 +62,7 @@ def test_published_copy_is_readable_while_the_warehouse_is_being_written(tmp_pat
     status = {"id": "m1", "status": "sent", "timestamp": "1751371200", "recipient_id": "1"}
     write_lines(landing / "webhooks" / "a.jsonl", [envelope("W1", "messages", messages_value(statuses=[status]))])
     warehouse = tmp_path / "w.duckdb"
-    assert waba("run", "--landing", landing, "--warehouse", warehouse).returncode == 0
+    assert waba("run", "--landing", landing, "--warehouse", warehouse, "--reports", tmp_path / "reports").returncode == 0
     writer = duckdb.connect(str(warehouse))  # the next run holds the working file
     try:
         reader = subprocess.run([sys.executable, "-c", (

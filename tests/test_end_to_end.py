@@ -1,5 +1,6 @@
 """End to end: a generated sample world through every Dagster asset into a DuckDB file on disk,
-compared with the generator's ground truth."""
+compared with the generator's ground truth. The world and its run are the session fixtures `world` and `loaded`
+(conftest.py)."""
 import json
 import shutil
 from datetime import date
@@ -8,32 +9,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import SAMPLE_SECRET
 from pipelines.run import run_pipeline
-from pipelines.sample import generate_world
-
-SECRET = "sample-app-secret"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    landing = tmp_path_factory.mktemp("world") / "landing"
-    generate_world(landing, seed=11, customers=80, start=date(2025, 6, 1), end=date(2026, 11, 30), app_secret=SECRET)
-    return landing
+# One worker runs every test on the sample world, so the world is generated and loaded once (`make test` runs
+# pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("sample_world")
 
-
-@pytest.fixture(scope="module")
-def loaded(world, tmp_path_factory, monkeypatch_module):
-    monkeypatch_module.setenv("WABA_APP_SECRET", SECRET)
-    warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    summary = run_pipeline(world, warehouse, warehouse.parent / "reports", verbose=False)
-    assert summary.failed_checks == []
-    return warehouse
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+@pytest.fixture(autouse=True)
+def app_secret(monkeypatch):
+    """Re-runs in these tests read the world's capture records too: verify them with its secret."""
+    monkeypatch.setenv("WABA_APP_SECRET", SAMPLE_SECRET)
 
 
 def truth(world: Path) -> dict:
@@ -143,12 +130,18 @@ def test_dagster_definitions_are_grouped_described_and_checked():
 
     d = defs()
     specs = list(d.resolve_all_asset_specs())
-    assert {"ingest", "staging", "finance", "compliance", "growth", "reporting", "business_manager"} <= {s.group_name for s in specs}
+    assert {"ingest", "staging", "finance", "compliance", "growth", "quality", "reporting", "business_manager"} <= {
+        s.group_name for s in specs}
     assert all(s.description for s in specs)
     assert len([s for s in specs if s.key.path[0] == "raw"]) == 9
     assert d.resolve_job_def(MAIN_JOB) is not None
-    check_names = {k.name for k in d.resolve_asset_graph().asset_check_keys}
-    assert {"rows_accounted_for", "no_unreadable_files"} <= check_names
+    check_keys = d.resolve_asset_graph().asset_check_keys
+    assert {"rows_accounted_for", "no_unreadable_files", "ids_unique_not_null", "templates_known"} <= {k.name for k in check_keys}
+    assert {k.asset_key.path[0] for k in check_keys} == {"raw", "staging", "marts"}
+    report = next(s for s in specs if s.key.path == ["report_site"])
+    assert report.group_name == "reporting"
+    assert {"published_warehouse", "marts/data_quality_results", "marts/message_ledger"} <= {
+        d.asset_key.to_user_string() for d in report.deps}
 
 
 def test_ledger_charges_equal_the_generators_ground_truth_to_the_cent(world, loaded):

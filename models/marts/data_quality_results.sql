@@ -1,0 +1,15 @@
+-- marts.data_quality_results: one row per data-quality check evaluation: which check ran on which asset in which
+-- run, whether it passed, what it found and what it expected. Written by the Dagster asset checks
+-- (pipelines/quality/catalogue.py) as they run; a table's history stays, so the latest row per (check_name, asset)
+-- is the current state. Critical checks block every asset downstream of theirs and make `waba run` exit 2; warn
+-- checks only report. Checks marked "reported" (unknown enum values) pass and list what they found.
+-- column check_name: Name of the check, e.g. ids_unique_not_null (the Dagster asset check's name).
+-- column asset: Dagster asset key the check is attached to, e.g. marts/message_ledger (also its schema/table).
+-- column level: critical (blocks downstream assets, `waba run` exits 2) or warn (reported only).
+-- column engine: great_expectations (an expectation validated on a frame pulled from DuckDB, aggregated in SQL first) or sql (a DuckDB query).
+-- column description: What the check asserts, in words.
+-- column run_id: Dagster run that evaluated it.
+-- column checked_at: When it was evaluated (UTC).
+-- column passed: True when the data met the expectation.
+-- column observed_value: What was found: counts, and examples of what failed.
+-- column expectation: What was expected: the great-expectations expectation with its arguments, or the SQL rule.
