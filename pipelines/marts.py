@@ -128,11 +128,17 @@ def build_domain(conn: duckdb.DuckDBPyConnection, domain: str, steps: list[tuple
     existing = {r[0] for r in conn.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
     if force or built is None or built[0] != fingerprint or not set(names) <= existing:
-        with transaction(conn):
-            for name, step in steps:
-                progress(f"{domain}: building {name}")
-                step(conn)
-            conn.execute("INSERT OR REPLACE INTO staging.model_state VALUES (?, NULL, ?)", [state_key, fingerprint])
+        # Every mart states its order with ORDER BY; not keeping insertion order elsewhere lets DuckDB spill
+        # the big joins to disk instead of running out of memory (measured at 10M envelopes).
+        conn.execute("SET preserve_insertion_order = false")
+        try:
+            with transaction(conn):
+                for name, step in steps:
+                    progress(f"{domain}: building {name}")
+                    step(conn)
+                conn.execute("INSERT OR REPLACE INTO staging.model_state VALUES (?, NULL, ?)", [state_key, fingerprint])
+        finally:
+            conn.execute("RESET preserve_insertion_order")
     else:
         progress(f"{domain}: unchanged since the last run")
     return {name: conn.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0] for name in names}
