@@ -67,7 +67,8 @@ def ensure_scenario_table(conn: duckdb.DuckDBPyConnection) -> None:
     document(conn, load_mart("reprice_scenarios"))
 
 
-def finance_steps(params: PricingParams) -> list[tuple[str, Callable]]:
+def finance_steps(params: PricingParams) -> tuple[list[tuple[str, Callable]], list[tuple[str, Callable]]]:
+    """(prepare, steps): reference marts and the TEMP pricing tables, then the marts built from them."""
     def reference(name: str) -> Callable:
         def step(conn):
             set_pricing_params(conn, params)
@@ -76,15 +77,17 @@ def finance_steps(params: PricingParams) -> list[tuple[str, Callable]]:
                 check_regime_names(conn, params.disabled_regimes)
         return step
 
-    steps: list[tuple[str, Callable]] = [(name, reference(name)) for name in REFERENCE_MARTS]
-    steps.append(("_pricing", lambda conn: price_messages(conn, params)))
-    steps += [(name, lambda conn, name=name: build_mart(conn, name)) for name in FINANCE_MARTS if name not in REFERENCE_MARTS]
+    prepare: list[tuple[str, Callable]] = [(name, reference(name)) for name in REFERENCE_MARTS]
+    prepare.append(("_pricing", lambda conn: price_messages(conn, params)))
+    steps: list[tuple[str, Callable]] = [(name, lambda conn, name=name: build_mart(conn, name))
+                                         for name in FINANCE_MARTS if name not in REFERENCE_MARTS]
     steps.append(("_reprice_scenarios", ensure_scenario_table))  # written by `waba reprice`, kept across runs
-    return steps
+    return prepare, steps
 
 
 def build_finance(conn: duckdb.DuckDBPyConnection, params: PricingParams | None = None,
                   progress: Callable[[str], None] = lambda _: None, force: bool = False) -> dict[str, int]:
     params = params or PricingParams.from_env()
-    return build_domain(conn, "finance", finance_steps(params), {"disabled": params.disabled_regimes},
-                        progress=progress, force=force)
+    prepare, steps = finance_steps(params)
+    return build_domain(conn, "finance", steps, {"disabled": params.disabled_regimes}, progress=progress, force=force,
+                        prepare=prepare)

@@ -114,17 +114,21 @@ def marts_fingerprint(conn: duckdb.DuckDBPyConnection, params: dict) -> str:
 
 
 def build_domain(conn: duckdb.DuckDBPyConnection, domain: str, steps: list[tuple[str, Callable]],
-                 params: dict, progress: Callable[[str], None] = lambda _: None, force: bool = False) -> dict[str, int]:
+                 params: dict, progress: Callable[[str], None] = lambda _: None, force: bool = False,
+                 prepare: list[tuple[str, Callable]] = ()) -> dict[str, int]:
     """Run a domain's build steps in one transaction, unless nothing they read has changed.
 
-    Returns the row count of each mart table the domain owns (also when skipped).
+    `prepare` steps run first, outside the transaction: reference tables rebuilt from files and TEMP
+    working tables, whose rows would otherwise all be held as one uncommitted transaction (at 10M
+    envelopes that exceeded DuckDB's memory limit). Returns the row count of each mart table the domain
+    owns (also when skipped).
     """
     state_key = f"marts:{domain}"
     fingerprint = marts_fingerprint(conn, params)
     conn.execute("CREATE TABLE IF NOT EXISTS staging.model_state "
                  "(model VARCHAR PRIMARY KEY, built_through_load_id BIGINT, sql_md5 VARCHAR)")
     built = conn.execute("SELECT sql_md5 FROM staging.model_state WHERE model = ?", [state_key]).fetchone()
-    names = [name for name, _ in steps if not name.startswith("_")]
+    names = [name for name, _ in list(prepare) + steps if not name.startswith("_")]
     existing = {r[0] for r in conn.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
     if force or built is None or built[0] != fingerprint or not set(names) <= existing:
@@ -132,6 +136,9 @@ def build_domain(conn: duckdb.DuckDBPyConnection, domain: str, steps: list[tuple
         # the big joins to disk instead of running out of memory (measured at 10M envelopes).
         conn.execute("SET preserve_insertion_order = false")
         try:
+            for name, step in prepare:
+                progress(f"{domain}: building {name}")
+                step(conn)
             with transaction(conn):
                 for name, step in steps:
                     progress(f"{domain}: building {name}")
