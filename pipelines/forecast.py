@@ -121,7 +121,7 @@ def forecast(daily: pl.DataFrame, origins: pl.DataFrame) -> pl.DataFrame:
 
 def current_forecast(daily: pl.DataFrame) -> pl.DataFrame:
     as_of = daily["day"].max()
-    origins = daily.filter(pl.col("day") == as_of).select("scope", "scope_id", origin=pl.col("day"))
+    origins = daily.filter(pl.col("day") == pl.lit(as_of, dtype=pl.Date)).select("scope", "scope_id", origin=pl.col("day"))
     return forecast(daily, origins).select(
         as_of=pl.col("origin"), scope="scope", scope_id="scope_id", rule="rule", tier="tier", daily_limit="daily_limit",
         peak_unique_customers_7d=pl.col("reach").cast(pl.Int64), trend_per_day=pl.col("slope").round(2),
