@@ -84,16 +84,9 @@ def main() -> None:
         print(json.dumps(step(name, Path(landing), Path(warehouse))))
         return
 
-    from pipelines.cli import _scale
-    from pipelines.sample import generate_world
+    from worlds import ensure_world
 
-    envelopes = _scale(args.envelopes)
-    world = args.work / f"world-{args.envelopes}"
-    if not (world / "ground_truth.json").exists():
-        shutil.rmtree(world, ignore_errors=True)
-        started = time.perf_counter()
-        generate_world(world, envelopes=envelopes)
-        print(f"generated {world} in {time.perf_counter() - started:.1f}s", flush=True)
+    world = ensure_world(args.work, args.envelopes)
     # The held-back day waits inside the world folder (outside webhooks/), so an interrupted run
     # loses nothing and the next run puts it back first.
     parking = world / ".held-back"

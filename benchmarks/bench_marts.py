@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -104,18 +103,9 @@ def main() -> None:
         print(json.dumps(step(name, Path(landing), Path(warehouse))))
         return
 
-    from pipelines.cli import _scale
-    from pipelines.sample import generate_world
+    from worlds import ensure_world
 
-    world = args.world or args.work / f"world-{args.envelopes}"
-    if args.world is None and not (world / "ground_truth_consent.parquet").exists():
-        shutil.rmtree(world, ignore_errors=True)
-        started = time.perf_counter()
-        generate_world(world, envelopes=_scale(args.envelopes))
-        print(f"generated {world} in {time.perf_counter() - started:.1f}s", flush=True)
-    # As `waba run` does for the sample world: verify signatures, so tampered copies stay out of staging.
-    os.environ.setdefault("WABA_APP_SECRET", json.loads((world / "ground_truth.json").read_text())["app_secret"])
-    args.work.mkdir(parents=True, exist_ok=True)
+    world = ensure_world(args.work, args.envelopes, args.world, marker="ground_truth_consent.parquet")
     warehouse = args.work / "bench-marts.duckdb"
     for path in args.work.glob("bench-marts.duckdb*"):  # DuckDB spills into a <file>.tmp folder
         shutil.rmtree(path) if path.is_dir() else path.unlink()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -77,18 +76,9 @@ def main() -> None:
         print(json.dumps(step(name, Path(landing), Path(warehouse), Path(reports))))
         return
 
-    from pipelines.cli import _scale
-    from pipelines.sample import generate_world
+    from worlds import ensure_world
 
-    world = args.world or args.work / f"world-{args.envelopes}"
-    if not (world / "ground_truth.json").exists():
-        shutil.rmtree(world, ignore_errors=True)
-        started = time.perf_counter()
-        generate_world(world, envelopes=_scale(args.envelopes))
-        print(f"generated {world} in {time.perf_counter() - started:.1f}s", flush=True)
-    # As `waba run` does for the sample world: verify signatures with its secret.
-    os.environ.setdefault("WABA_APP_SECRET", json.loads((world / "ground_truth.json").read_text())["app_secret"])
-    args.work.mkdir(parents=True, exist_ok=True)
+    world = ensure_world(args.work, args.envelopes, args.world)
     warehouse, reports = args.work / "bench-reports.duckdb", args.work / "bench-reports-site"
     steps = ["checks", "report"]
     if not (args.reuse_warehouse and warehouse.exists()):
