@@ -20,10 +20,11 @@ RATE_CARD_COLUMNS = ("effective_from", "market", "category", "currency", "rate")
 
 # Grouped the same way on both sides: local month of the send, WABA, market, billed category, currency.
 ACTUAL_SQL = """
-    SELECT date_trunc('month', local_sent_date)::DATE AS month, p.waba_id, p.market, p.billed_category AS category,
-           p.currency, count(*) FILTER (l.charged_unit) AS actual_units, coalesce(sum(l.charge), 0) AS actual_charge
-    FROM marts.message_ledger l JOIN _priced_messages p USING (message_id)
-    WHERE p.local_sent_date BETWEEN $from AND $to
+    SELECT date_trunc('month', local_sent_date)::DATE AS month, waba_id, market, billed_category AS category, currency,
+           count(*) FILTER (charged_unit) AS actual_units, coalesce(sum(charge), 0) AS actual_charge
+    FROM (SELECT l.*, (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS local_sent_date
+          FROM marts.message_ledger l LEFT JOIN staging.accounts a USING (waba_id))
+    WHERE local_sent_date BETWEEN $from AND $to
     GROUP BY ALL
 """
 SCENARIO_SQL = """
@@ -109,8 +110,6 @@ def run_scenario(warehouse: Path, scenario: Scenario) -> tuple[Scenario, list[tu
 
 def _compute(conn: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[dict, dict]:
     period = {"from": scenario.start, "to": scenario.end}
-    # Actual: the ledger's own pricing tables, under the regimes enabled for the last run.
-    price_messages(conn, PricingParams.from_env())
     actual = {r[:5]: r[5:] for r in conn.execute(ACTUAL_SQL, period).fetchall()}
     conn.execute("BEGIN TRANSACTION")
     try:
