@@ -52,3 +52,15 @@ def test_mistakes_are_one_line_errors(built, warehouse, tmp_path, capsys):
     assert main(["reprice", "--regime", "pmp_2025_07", "--from", "2025-08-31", "--to", "2025-08-01",
                  "--warehouse", str(warehouse)]) == 2
     assert "before --from" in capsys.readouterr().err
+
+
+def test_waba_run_disable_regime_prices_without_the_reported_rules(landing, warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("WABA_DISABLED_REGIMES", "")  # restored after the test: the run sets it
+    s = Scenario(landing, warehouse)
+    s.rate("North America", "utility", "0.0030", effective="2026-01-01")
+    s.customer_says("in1", "2026-10-05T10:00:00")
+    s.send("t1", "2026-10-05T10:01:00", template=None, category=None)
+    s.build()  # writes the landing folder; the run below prices it again through Dagster
+    assert main(["run", "--landing", str(landing), "--warehouse", str(warehouse), "--reports", str(tmp_path / "r"),
+                 "--quiet", "--disable-regime", "pmp_2026_10"]) == 0
+    assert s.ledger("message_id, regime, pricing_type, charge") == [("t1", "pmp_2025_07", "free_customer_service", 0.0)]
