@@ -16,6 +16,8 @@ CREATE OR REPLACE TEMP MACRO messages_value_shape() AS '{
     "contacts": [{"wa_id": "VARCHAR", "user_id": "VARCHAR", "parent_user_id": "VARCHAR",
                   "profile": {"name": "VARCHAR", "username": "VARCHAR"}}],
     "messages": ["JSON"],
+    "calls": [{"timestamp": "VARCHAR"}],
+    "user_preferences": [{"timestamp": "VARCHAR"}],
     "statuses": [{"id": "VARCHAR", "status": "VARCHAR", "timestamp": "VARCHAR",
                   "recipient_id": "VARCHAR", "recipient_user_id": "VARCHAR",
                   "recipient_parent_user_id": "VARCHAR", "parent_recipient_user_id": "VARCHAR",

@@ -9,13 +9,13 @@
 -- column parent_user_id: The parent BSUID, for businesses that enabled parent BSUIDs.
 -- column username: The customer's WhatsApp username (contacts[].profile.username), when they adopted one.
 -- column profile_name: The customer's WhatsApp profile name; personal data, masked in reports.
--- column seen_at: When the pair was first seen: the status or message timestamp, else the entry time or receipt (UTC).
+-- column seen_at: When the pair was first seen: the status, message, call or preference timestamp, else the entry time or receipt (UTC).
 -- column _load_id: raw.load_audit load that brought the delivery.
 -- column _line_no: Line of the delivery in its landing file.
 WITH sightings AS (
     SELECT c.wa_id, c.user_id, c.parent_user_id, c.profile.username AS username, c.profile.name AS profile_name,
            coalesce(waba_ts(v.statuses[1].timestamp), waba_ts(json_extract_string(v.messages[1], '$.timestamp')),
-                    entry_time, received_at) AS seen_at,
+                    waba_ts(v.calls[1].timestamp), waba_ts(v.user_preferences[1].timestamp), entry_time, received_at) AS seen_at,
            load_id, line_no
     FROM (SELECT *, unnest(v.contacts) AS c FROM _webhook_changes WHERE field IN ('messages', 'user_preferences', 'calls'))
     UNION ALL
