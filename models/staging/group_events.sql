@@ -38,7 +38,9 @@ WITH items AS (
     SELECT *, unnest(json_transform(value, '{"metadata": {"phone_number_id": "VARCHAR"}, "groups": ["JSON"]}').groups) AS item,
            value ->> '$.metadata.phone_number_id' AS phone_number_id
     FROM _management_values
-    WHERE field IN ('group_lifecycle_update', 'group_participants_update', 'group_settings_update', 'group_status_update')
+    -- The fields the vocabulary stages here (the four Groups API fields).
+    WHERE field IN (SELECT value FROM read_csv('@reference/webhook_vocabulary.csv', header = true, all_varchar = true)
+                    WHERE vocabulary = 'webhook_field' AND list_contains(string_split(staged_into, ' '), 'group_events'))
 ), typed AS (
     SELECT *, json_transform(item, '{
         "group_id": "VARCHAR", "type": "VARCHAR", "timestamp": "VARCHAR", "request_id": "VARCHAR",
