@@ -7,20 +7,27 @@ CREATE OR REPLACE TEMP MACRO waba_ts(x) AS
          THEN to_timestamp(trim(CAST(x AS VARCHAR))::DOUBLE)
          ELSE try_cast(trim(CAST(x AS VARCHAR)) AS TIMESTAMPTZ) END;
 
+-- Meta puts an error's details in error_data.details (Cloud API) or at the top level (On-Premises API).
+CREATE OR REPLACE TEMP MACRO error_details(e) AS coalesce(e.error_data.details, e.details, e.message);
+
 -- The typed shape of a `messages`-field value (also the shape of an On-Premises API body).
 CREATE OR REPLACE TEMP MACRO messages_value_shape() AS '{
     "metadata": {"display_phone_number": "VARCHAR", "phone_number_id": "VARCHAR"},
     "contacts": [{"wa_id": "VARCHAR", "user_id": "VARCHAR", "parent_user_id": "VARCHAR",
                   "profile": {"name": "VARCHAR", "username": "VARCHAR"}}],
     "messages": ["JSON"],
+    "calls": [{"timestamp": "VARCHAR"}],
+    "user_preferences": [{"timestamp": "VARCHAR"}],
     "statuses": [{"id": "VARCHAR", "status": "VARCHAR", "timestamp": "VARCHAR",
                   "recipient_id": "VARCHAR", "recipient_user_id": "VARCHAR",
                   "recipient_parent_user_id": "VARCHAR", "parent_recipient_user_id": "VARCHAR",
-                  "recipient_type": "VARCHAR", "recipient_participant_id": "VARCHAR", "biz_opaque_callback_data": "VARCHAR",
+                  "recipient_type": "VARCHAR", "recipient_participant_id": "VARCHAR", "participant_recipient_id": "VARCHAR",
+                  "recipient_participant_user_id": "VARCHAR", "biz_opaque_callback_data": "VARCHAR",
                   "conversation": {"id": "VARCHAR", "expiration_timestamp": "VARCHAR", "origin": {"type": "VARCHAR"}},
                   "pricing": {"billable": "BOOLEAN", "pricing_model": "VARCHAR", "type": "VARCHAR",
                               "pricing_type": "VARCHAR", "category": "VARCHAR"},
-                  "errors": [{"code": "BIGINT", "title": "VARCHAR", "message": "VARCHAR",
+                  "errors": [{"code": "BIGINT", "title": "VARCHAR", "message": "VARCHAR", "details": "VARCHAR",
                               "error_data": {"details": "VARCHAR"}, "href": "VARCHAR"}]}],
-    "errors": [{"code": "BIGINT", "title": "VARCHAR", "message": "VARCHAR", "error_data": {"details": "VARCHAR"}}]
+    "errors": [{"code": "BIGINT", "title": "VARCHAR", "message": "VARCHAR", "details": "VARCHAR",
+                "error_data": {"details": "VARCHAR"}, "href": "VARCHAR"}]
 }';

@@ -54,9 +54,18 @@ def _read(path: Path) -> tuple[list[str], str]:
 
 def load_mart(name: str) -> Mart:
     header, body = _read(MARTS_DIR / f"{name}.sql")
+    description, columns = parse_header(header)
+    return Mart(name, body, re.sub(r"^marts\.\w+: ", "", description), columns)
+
+
+def parse_header(header: list[str], skip: re.Pattern | None = None) -> tuple[str, dict[str, str]]:
+    """A model header's description and its `column <name>: <text>` lines (a text may continue on
+    the next lines); lines matching `skip` (builder directives) belong to neither."""
     columns: dict[str, str] = {}
     description: list[str] = []
     for line in header:
+        if skip is not None and skip.match(line):
+            continue
         match = _COLUMN.match(line)
         if match:
             columns[match.group(1)] = match.group(2).strip()
@@ -65,8 +74,7 @@ def load_mart(name: str) -> Mart:
             columns[last] += " " + line
         elif line:
             description.append(line)
-    text = re.sub(r"^marts\.\w+: ", "", " ".join(description))
-    return Mart(name, body, text, columns)
+    return " ".join(description), columns
 
 
 def intermediate_sql(name: str) -> str:
@@ -86,17 +94,29 @@ def build_mart(conn: duckdb.DuckDBPyConnection, name: str) -> int:
 
 def document(conn: duckdb.DuckDBPyConnection, mart: Mart) -> None:
     """COMMENT ON the table and each column from the model's header; every column must be documented."""
+    comment_on(conn, "marts", mart.name, mart.description, mart.columns, f"models/marts/{mart.name}.sql")
+
+
+def comment_on(conn: duckdb.DuckDBPyConnection, schema: str, name: str, description: str,
+               columns: dict[str, str], source: str, strict: bool = True) -> list[str]:
+    """COMMENT ON a table and its columns; return the columns the header does not document.
+
+    Strict, a header out of step with the table is an error; otherwise undocumented columns are
+    returned (and left without a comment) and documented-but-absent ones ignored.
+    """
     actual = [r[0] for r in conn.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = ? ORDER BY column_index",
-        [mart.name]).fetchall()]
-    undocumented = [c for c in actual if c not in mart.columns]
-    stale = [c for c in mart.columns if c not in actual]
-    if undocumented or stale:
-        raise ValueError(f"models/marts/{mart.name}.sql: header out of step with the table "
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+        [schema, name]).fetchall()]
+    undocumented = [c for c in actual if c not in columns]
+    stale = [c for c in columns if c not in actual]
+    if strict and (undocumented or stale):
+        raise ValueError(f"{source}: header out of step with the table "
                          f"(undocumented: {undocumented}, documented but absent: {stale})")
-    conn.execute(f"COMMENT ON TABLE {mart.table} IS {_quote(mart.description)}")
+    conn.execute(f"COMMENT ON TABLE {schema}.{name} IS {_quote(description)}")
     for column in actual:
-        conn.execute(f"COMMENT ON COLUMN {mart.table}.{column} IS {_quote(mart.columns[column])}")
+        if column in columns:
+            conn.execute(f'COMMENT ON COLUMN {schema}.{name}."{column}" IS {_quote(columns[column])}')
+    return undocumented
 
 
 def _quote(text: str) -> str:

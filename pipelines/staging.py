@@ -16,6 +16,7 @@ from typing import Callable
 import duckdb
 
 from pipelines.batching import batches_by_size
+from pipelines.marts import REFERENCE_DIR, comment_on, parse_header
 from pipelines.warehouse import MODELS_DIR, transaction
 
 STAGING_DIR = MODELS_DIR / "staging"
@@ -25,10 +26,10 @@ INCREMENTAL_MODELS = [
     "message_statuses", "inbound_messages", "webhook_contacts", "webhook_errors", "user_preferences",
     "template_status_events", "template_quality_events", "template_category_events",
     "phone_number_quality_events", "business_capability_events", "account_update_events", "other_webhook_events",
-    "unparsed_deliveries",
+    "unparsed_deliveries", "call_events", "group_events", "group_participants", "user_id_updates",
 ]
 TABLE_MODELS = [
-    "identity_changes", "customer_identities", "unknown_field_events", "message_log", "phone_number_snapshots",
+    "identity_changes", "customer_identities", "calls", "unknown_field_events", "message_log", "phone_number_snapshots",
     "template_snapshots", "accounts", "optin_events", "rate_cards", "invoice_lines", "unknown_values",
     "pricing_analytics", "conversation_analytics", "template_analytics",
 ]
@@ -44,29 +45,50 @@ class Model:
     order: str | None
     description: str
     inputs: tuple[str, ...]  # landing sources a table model is rebuilt from
+    columns: dict[str, str]  # documented columns (`-- column <name>: <text>` header lines)
+    references: tuple[str, ...] = ()  # reference CSVs the model reads (@reference/<file>)
 
     @property
     def table(self) -> str:
         return f"staging.{self.name}"
 
+    @property
+    def fingerprint(self) -> str:
+        """The model's SQL and the reference files it reads: a change to either means a rebuild."""
+        digest = hashlib.md5(self.sql.encode())
+        for name in self.references:
+            digest.update((REFERENCE_DIR / name).read_bytes())
+        return digest.hexdigest()
+
+
+_DIRECTIVE = re.compile(r"(key|order|materialize|inputs):")
+_REFERENCE = re.compile(r"@reference/([\w.-]+)")
+
 
 def load_model(name: str) -> Model:
     text = (STAGING_DIR / f"{name}.sql").read_text()
-    header = re.findall(r"^-- ?(.*)$", text, flags=re.M)
+    header = []
+    for line in text.splitlines():  # the header is the leading comment block
+        if not line.startswith("--"):
+            break
+        header.append(re.sub(r"^-- ?", "", line).strip())
     key = next((h.split(":", 1)[1] for h in header if h.startswith("key:")), "")
     order = next((h.split(":", 1)[1].strip() for h in header if h.startswith("order:")), None)
     inputs = next((h.split(":", 1)[1] for h in header if h.startswith("inputs:")), "")
-    description = " ".join(h for h in header if not re.match(r"(key|order|materialize|inputs):", h))
+    description, columns = parse_header(header, skip=_DIRECTIVE)
     description = re.sub(r"^staging\.\w+: ", "", description)
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    references = tuple(dict.fromkeys(_REFERENCE.findall(body)))
+    body = body.replace("@reference/", str(REFERENCE_DIR) + "/")
     return Model(name, body, tuple(k.strip() for k in key.split(",") if k.strip()), order, description,
-                 tuple(i.strip() for i in inputs.split(",") if i.strip()))
+                 tuple(i.strip() for i in inputs.split(",") if i.strip()), columns, references)
 
 
 def _incremental_code_version() -> str:
     """A hash of every SQL file the incremental models depend on: changing any means a full rebuild."""
     names = PARSE_STEPS + INCREMENTAL_MODELS
     text = "".join((STAGING_DIR / f"{n}.sql").read_text() for n in names) + (MODELS_DIR / "macros.sql").read_text()
+    text += "".join(load_model(n).fingerprint for n in INCREMENTAL_MODELS)
     return hashlib.md5(text.encode()).hexdigest()
 
 
@@ -161,6 +183,7 @@ def build_staging(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], Non
             if m.table not in existing:
                 _create_empty(conn, m)
         _rebuild_table_models(conn, existing, rebuild_all=full)
+        document_staging(conn)
         for table in ("_candidates", "_losers", "_batch", "_webhook_changes", "_management_values"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
     return stats
@@ -180,7 +203,7 @@ def _rebuild_table_models(conn, existing: set[str], rebuild_all: bool) -> None:
     for name in TABLE_MODELS:
         m = load_model(name)
         through = max((latest.get(source, 0) for source in m.inputs), default=0)
-        state = (through, hashlib.md5(m.sql.encode()).hexdigest())
+        state = (through, m.fingerprint)
         if rebuild_all or m.table not in existing or built.get(name) != state:
             conn.execute(f"CREATE OR REPLACE TABLE {m.table} AS {m.sql}")
             conn.execute("INSERT OR REPLACE INTO staging.model_state VALUES (?, ?, ?)", [name, *state])
@@ -191,6 +214,20 @@ def _create_empty(conn, model: Model) -> None:
     for step in PARSE_STEPS:
         conn.execute((STAGING_DIR / f"{step}.sql").read_text())
     conn.execute(f"CREATE TABLE {model.table} AS {model.sql} LIMIT 0")
+
+
+def document_staging(conn) -> dict[str, list[str]]:
+    """COMMENT ON every staging table and column from its model's header, as the marts do.
+
+    Returns each model's undocumented columns. Not strict at build time, so a column added on another
+    branch never stops a load; tests/test_staging_documentation.py holds every header complete.
+    """
+    missing = {}
+    for name in INCREMENTAL_MODELS + TABLE_MODELS:
+        m = load_model(name)
+        missing[m.name] = comment_on(conn, "staging", m.name, m.description, m.columns,
+                                     f"models/staging/{name}.sql", strict=False)
+    return {name: cols for name, cols in missing.items() if cols}
 
 
 def table_descriptions() -> dict[str, str]:

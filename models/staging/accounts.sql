@@ -2,6 +2,11 @@
 -- A WABA absent from accounts.csv is its own portfolio, in UTC.
 -- materialize: table
 -- inputs: accounts, webhooks, message_logs
+-- column waba_id: WhatsApp Business Account id.
+-- column business_portfolio_id: The business portfolio (Business Manager) the WABA belongs to; the WABA itself when accounts.csv does not list it.
+-- column timezone: The WABA's timezone (IANA name); UTC when not listed.
+-- column currency: The WABA's billing currency; USD when not listed.
+-- column listed_in_accounts_csv: True when accounts.csv lists the WABA.
 WITH listed AS (
     SELECT waba_id, business_portfolio_id, timezone, currency
     FROM raw.accounts

@@ -4,6 +4,19 @@
 -- the latest fetch wins. Cost is NULL when Meta omits it, and is in `currency` (NULL when not given).
 -- materialize: table
 -- inputs: graph_responses
+-- column waba_id: WhatsApp Business Account id.
+-- column period_start: Start of the data point's period (UTC).
+-- column period_end: End of the period (UTC).
+-- column granularity: The granularity asked for (from the request's fields parameter, upper case).
+-- column country: The country code Meta reported.
+-- column phone_number: The business phone number.
+-- column conversation_type: Conversation type, as Meta reported it.
+-- column conversation_direction: BUSINESS_INITIATED or USER_INITIATED.
+-- column conversation_category: Conversation category.
+-- column conversations: Conversation count.
+-- column cost: Cost Meta reported; NULL when omitted.
+-- column currency: The currency Meta gave beside the data; NULL when not given.
+-- column fetched_at: When the response was fetched (UTC).
 WITH points AS (
     SELECT load_id, waba_id, fetched_at, response ->> '$.currency' AS currency,
            upper(nullif(regexp_extract(request ->> '$.params.fields', 'granularity\(([A-Za-z_]+)\)', 1), '')) AS granularity,

@@ -4,6 +4,22 @@
 -- rejection reason, quality score date, components) come only from the Graph API.
 -- materialize: table
 -- inputs: template_snapshots, graph_responses
+-- column snapshot_at: When the snapshot was taken (CSV export time, or the Graph API fetch time; UTC).
+-- column waba_id: WhatsApp Business Account id.
+-- column template_id: The template's id (message_template_id, as text).
+-- column template_name: The template's name.
+-- column template_language: The template's language code, hyphens as underscores (en_US).
+-- column category: The template category.
+-- column status: The template status.
+-- column quality_score: The quality score.
+-- column previous_category: previous_category (Graph API only).
+-- column correct_category: correct_category (Graph API only).
+-- column sub_category: sub_category (Graph API only).
+-- column parameter_format: parameter_format (Graph API only).
+-- column rejected_reason: rejected_reason (Graph API only).
+-- column quality_score_at: quality_score.date (UTC; Graph API only).
+-- column components: The template's components, as JSON (Graph API only).
+-- column source: csv or graph_api.
 WITH csv AS (
     SELECT snapshot_at, waba_id, template_id, name AS template_name, language AS template_language, category, status,
            quality_score, NULL::VARCHAR AS previous_category, NULL::VARCHAR AS correct_category,

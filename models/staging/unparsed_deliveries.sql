@@ -2,6 +2,10 @@
 -- (valid JSON in the right envelope, but `entry`, `changes` or the value had an unexpected shape).
 -- The body stays in raw.webhook_deliveries; this table makes such deliveries visible and counted.
 -- key: _load_id, _line_no
+-- column payload_format: cloud | onprem.
+-- column received_at: When our endpoint received the delivery (UTC); NULL for files without capture records.
+-- column _load_id: raw.load_audit load that brought the delivery.
+-- column _line_no: Line of the delivery in its landing file (the body is in raw.webhook_deliveries).
 SELECT d.payload_format, d.received_at, d.load_id AS _load_id, d.line_no AS _line_no
 FROM raw.webhook_deliveries d
 WHERE d.load_id IN (SELECT load_id FROM _batch)
