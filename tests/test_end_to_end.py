@@ -275,7 +275,8 @@ def test_every_template_send_gets_the_consent_status_the_generator_expects(world
     assert len(expected) == templates
     got = dict(fetch(loaded, "SELECT message_id, consent_status FROM marts.optin_audit"))
     assert got == expected
-    assert {"covered", "missing", "after_send", "opted_out", "identity_changed"} <= set(expected.values())
+    assert {"covered", "missing", "after_send", "opted_out", "covered_identity_changed", "marketing_stopped",
+            "number_reassigned", "user_initiated_window"} <= set(expected.values())
 
 
 def test_compliance_marts_are_built_and_published(loaded):
