@@ -195,6 +195,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["WABA_DISABLED_REGIMES"] = ",".join(sorted(set(current) | set(args.disable_regime)))
     if args.consent_scope:
         os.environ["WABA_CONSENT_SCOPE"] = args.consent_scope  # read by the compliance asset, as for regimes
+    from pipelines.compliance import ConsentParams
+
+    ConsentParams.from_env()  # a bad WABA_CONSENT_SCOPE is one line now, not a failed asset later
     summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet)
     print(summary.text())
     for line in summary.unreadable_files:

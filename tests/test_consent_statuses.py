@@ -12,6 +12,7 @@ Sources of the expected values (section 11 of the shared domain notes, audit of 
   user messages the business and lasts 24 hours; a template inside it answers the user.
 """
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -277,3 +278,14 @@ def test_verify_errors_are_one_line(tmp_path):
     result = waba("audit", "--verify", lone, "--from", "2026-01-01")
     assert result.stderr.strip().splitlines() == [
         "waba: error: --verify takes the window and filter from the manifest; drop --from"]
+
+
+def test_a_bad_consent_scope_setting_is_one_line(tmp_path):
+    (tmp_path / "landing").mkdir()
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", tmp_path / "landing",
+                             "--warehouse", tmp_path / "w.duckdb", "--quiet"], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "WABA_CONSENT_SCOPE": "galaxy"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "waba: error: WABA_CONSENT_SCOPE='galaxy' is not a consent scope; choose one of portfolio, waba, number"]
+    assert not (tmp_path / "w.duckdb").exists()
