@@ -44,12 +44,14 @@ class ConsentTraffic(Traffic):
 
     def __init__(self, world, seed: int, *args, **kwargs) -> None:
         super().__init__(world, seed, *args, **kwargs)
-        # (customer idx, message id, time, category, recipient, phone_number_id, waba_id, portfolio_id)
-        self.sends: list[tuple[int, str, int, str, str, str, str, str]] = []
+        # (customer idx, message id, time, category, recipient, waba_id, portfolio_id, inside a window they opened)
+        self.sends: list[tuple[int, str, int, str, str, str, str, bool]] = []
         self.preferences: dict[int, list[tuple[int, str, str]]] = {}  # idx -> [(time, 'stop' | 'resume', portfolio)]
         self.chat_stops: dict[int, list[tuple[int, str]]] = {}  # idx -> [(time, portfolio)]
         self.changes: dict[int, list[int]] = {}  # idx -> times of number, user-id and identity changes
-        self.inbound: dict[tuple[str, str], list[int]] = {}  # (customer id, phone_number_id) -> times they wrote
+        # (customer id, phone_number_id) -> times they wrote in the last two days (days run in order; within one, a
+        # session's later turns may be recorded before an earlier send, so a window is judged by time, not order)
+        self.inbound: dict[tuple[str, str], list[int]] = {}
         self.scenarios = ConsentScenarios(world, seed)
 
     def run_day(self, day) -> None:
@@ -65,8 +67,11 @@ class ConsentTraffic(Traffic):
         super()._template_send(day, c, t, category, campaign)
         if c.last_template_id != before:
             waba = c.phone.waba
-            self.sends.append((c.idx, c.last_template_id, t, category.lower(), self._id(c), c.phone.phone_number_id,
-                               waba.waba_id, waba.portfolio_id))
+            wrote = self.inbound.get((self._id(c), c.phone.phone_number_id), [])
+            wrote[:] = [x for x in wrote if x > t - 2 * WINDOW_S]
+            in_window = any(t - WINDOW_S < x <= t for x in wrote)
+            self.sends.append((c.idx, c.last_template_id, t, category.lower(), self._id(c), waba.waba_id,
+                               waba.portfolio_id, in_window))
 
     def _inbound(self, day, c: Customer, t: int, mtype: str, onprem: bool, referral: bool, text: str | None = None) -> None:
         super()._inbound(day, c, t, mtype, onprem, referral, text=text)
@@ -110,9 +115,8 @@ class Person:
                    default=None)
 
 
-def expected_status(t: int, category: str, recipient: str, phone_id: str, waba_id: str, portfolio_id: str,
-                    person: Person, portfolios: dict[str, str], inbound: list[int],
-                    previous_holder: tuple[int, Person] | None) -> str:
+def expected_status(t: int, category: str, recipient: str, waba_id: str, portfolio_id: str, in_window: bool,
+                    person: Person, portfolios: dict[str, str], previous_holder: tuple[int, Person] | None) -> str:
     grant = person.latest_optin(t, category, waba_id)
     opt_outs = [ts for ts, event, scope, _, waba in person.register
                 if ts <= t and event == "opt_out" and scope in ("all", category) and portfolios.get(waba) == portfolio_id]
@@ -130,8 +134,7 @@ def expected_status(t: int, category: str, recipient: str, phone_id: str, waba_i
     if grant is not None:
         changes = person.changes[:bisect_right(person.changes, t)]
         return "covered_identity_changed" if changes and changes[-1] > grant else "covered"
-    i = bisect_right(inbound, t)
-    if i and inbound[i - 1] > t - WINDOW_S:
+    if in_window:
         return "user_initiated_window"
     if any(ts <= t and event == "opt_in" and waba in (None, waba_id) for ts, event, _, _, waba in person.register):
         return "out_of_scope"
@@ -159,12 +162,11 @@ def write_consent_truth(out: Path, traffic: ConsentTraffic, optins: dict[int, li
                           traffic.changes.get(idx, []))
               for idx in {s[0] for s in traffic.sends} | {holder for _, holder in scenarios.passes.values()}}
     portfolios = {w.waba_id: w.portfolio_id for w in traffic.w.wabas}
-    inbound = {key: sorted(times) for key, times in traffic.inbound.items()}
     rows = []
-    for idx, message_id, t, category, recipient, phone_id, waba_id, portfolio_id in traffic.sends:
+    for idx, message_id, t, category, recipient, waba_id, portfolio_id, in_window in traffic.sends:
         passed = scenarios.passes.get(idx)
         holder = (passed[0], people[passed[1]]) if passed else None
-        status = expected_status(t, category, recipient, phone_id, waba_id, portfolio_id, people[idx], portfolios,
-                                 inbound.get((recipient, phone_id), []), holder)
+        status = expected_status(t, category, recipient, waba_id, portfolio_id, in_window, people[idx], portfolios,
+                                 holder)
         rows.append((message_id, datetime.fromtimestamp(t, timezone.utc), category, status))
     pl.DataFrame(rows, schema=SCHEMA, orient="row").write_parquet(Path(out) / "ground_truth_consent.parquet")
