@@ -289,3 +289,14 @@ def test_a_bad_consent_scope_setting_is_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "waba: error: WABA_CONSENT_SCOPE='galaxy' is not a consent scope; choose one of portfolio, waba, number"]
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_reasons_never_repeat_a_message_id(loaded):
+    # A wamid encodes the recipient's number (domain notes section 11 / DESIGN: masked output hashes it), so the
+    # message ids behind a block stay in blocking_evidence_ref and never leak through the reason text.
+    reasons = dict(fetch(loaded, "SELECT message_id, reason FROM marts.optin_audit"))
+    message_ids = {"f131050", "in_window", "in_sentence"} | {f"in_{lang}" for lang in CHAT}
+    assert [(mid, r) for mid, r in reasons.items() if any(m in r for m in message_ids)] == []
+    assert reasons["after_131050"] == ("Meta failed a marketing message to this customer with 131050 (user stopped "
+                                       "marketing) sent 2026-01-10 12:00:00 UTC from number PN_2 (message in "
+                                       "blocking_evidence_ref) and no resume since")

@@ -202,15 +202,17 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, sent_
        CASE WHEN consent_status = 'covered_identity_changed' THEN signal_at END AS review_event_at,
        CASE WHEN consent_status = 'covered_identity_changed' THEN signal_evidence END AS review_evidence_ref,
        CASE consent_status
-            WHEN 'opted_out' THEN format('opt-out of {} ({}{}) recorded {} (evidence {}) under {} scope and no opt-in covering {} since',
+            -- Evidence that can be a wamid (a chat message, a failed message) stays in its own column, so masking it
+            -- there masks it everywhere.
+            WHEN 'opted_out' THEN format('opt-out of {} ({}{}) recorded {} (evidence in blocking_evidence_ref) under {} scope and no opt-in covering {} since',
                                          optout_scope, optout_source,
                                          CASE WHEN optout_waba IS NULL THEN ', whole business' ELSE ', WABA ' || optout_waba END,
-                                         strftime(optout_at, '%Y-%m-%d %H:%M:%S UTC'), optout_evidence,
+                                         strftime(optout_at, '%Y-%m-%d %H:%M:%S UTC'),
                                          (SELECT consent_scope FROM settings), category)
             WHEN 'marketing_stopped' THEN
                  CASE WHEN stop_source = 'error_131050'
-                      THEN format('Meta failed a marketing message to this customer with 131050 (user stopped marketing) on {} (message {}, number {}) and no resume since',
-                                  strftime(stop_at, '%Y-%m-%d %H:%M:%S UTC'), stop_evidence, stop_phone)
+                      THEN format('Meta failed a marketing message to this customer with 131050 (user stopped marketing) sent {} from number {} (message in blocking_evidence_ref) and no resume since',
+                                  strftime(stop_at, '%Y-%m-%d %H:%M:%S UTC'), stop_phone)
                       ELSE format('the customer stopped marketing messages on number {} on {} and had not resumed',
                                   stop_phone, strftime(stop_at, '%Y-%m-%d %H:%M:%S UTC')) END
             WHEN 'number_reassigned' THEN format('the opt-in (recorded {}) was given by the previous holder: the number passed on with {} on {}',
