@@ -31,3 +31,9 @@ CREATE OR REPLACE TEMP MACRO messages_value_shape() AS '{
     "errors": [{"code": "BIGINT", "title": "VARCHAR", "message": "VARCHAR", "details": "VARCHAR",
                 "error_data": {"details": "VARCHAR"}, "href": "VARCHAR"}]
 }';
+
+-- A chat message or keyword as the consent keyword match compares them: case and accents ignored, runs of
+-- spaces made one, surrounding spaces and punctuation dropped ("  Arrêt ! " and "ARRET" are the same).
+CREATE OR REPLACE TEMP MACRO waba_normalised_text(x) AS
+    regexp_replace(regexp_replace(lower(strip_accents(x)), '\s+', ' ', 'g'),
+                   '^[\s[:punct:]¡¿]+|[\s[:punct:]¡¿]+$', '', 'g');

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="first run `waba fetch` (Graph API, needs WABA_GRAPH_TOKEN and WABA_GRAPH_WABA_IDS) into the "
                           "landing folder, then load everything: today's Business Manager state and Meta's analytics "
                           "in one command")
+    run.add_argument("--consent-scope", choices=("portfolio", "waba", "number"), default=None,
+                     help="how far an opt-out or marketing stop reaches: every WABA of the business portfolio "
+                          "(default), its WABA, or its number; same as WABA_CONSENT_SCOPE")
     run.add_argument("--disable-regime", action="append", default=[], metavar="NAME",
                      help="price without this pricing regime (the one before it continues), e.g. pmp_2026_10, whose "
                           "rules are reported but not confirmed by Meta; repeatable; same as WABA_DISABLED_REGIMES")
@@ -89,19 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.compliance import CONSENT_STATUSES
 
     audit = commands.add_parser(
-        "audit", help="export the opt-in audit of business-initiated messages to CSV",
+        "audit", help="export the opt-in audit of business-initiated messages to CSV, or verify an export",
         description="Write one row per business-initiated message sent between --from and --to (days in the "
                     "sending WABA's timezone, inclusive) with its consent status, the reason, and the opt-in's "
-                    "evidence reference. Reads the published copy of the warehouse when there is one. Customer "
-                    "numbers are masked (country code and last two digits) unless --unmasked is given.")
-    audit.add_argument("--from", dest="start", required=True, metavar="DATE", help="first send day, e.g. 2026-01-01")
-    audit.add_argument("--to", dest="end", required=True, metavar="DATE", help="last send day, inclusive")
+                    "evidence reference, plus FILE.manifest.json beside it (window, settings, counts per status, "
+                    "SHA-256 of the CSV and of every source file). Reads the published copy of the warehouse when "
+                    "there is one. Customer numbers are masked (country code and last two digits) unless --unmasked "
+                    "is given. `waba audit --verify FILE.csv` re-checks an export against its manifest and the "
+                    "warehouse and says what changed (exit 1 when something did).")
+    audit.add_argument("--from", dest="start", metavar="DATE", help="first send day, e.g. 2026-01-01")
+    audit.add_argument("--to", dest="end", metavar="DATE", help="last send day, inclusive")
     audit.add_argument("--status", nargs="+", action="extend", default=[], metavar="STATUS",
                        help=f"only these consent statuses ({', '.join(CONSENT_STATUSES)}); default all")
-    audit.add_argument("--warehouse", type=Path, default=settings.default_warehouse(),
-                       help="warehouse the pipeline writes (default %(default)s); its .published copy is read when present")
-    audit.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    audit.add_argument("--warehouse", type=Path, default=None,
+                       help=f"warehouse the pipeline writes (default {settings.default_warehouse()}; with --verify, "
+                            "the one the manifest names); its .published copy is read when present")
+    audit.add_argument("--out", type=Path, metavar="FILE.csv", help="CSV file to write")
     audit.add_argument("--unmasked", action="store_true", help="write customer numbers and ids in full")
+    audit.add_argument("--verify", type=Path, metavar="FILE.csv",
+                       help="re-check this export and its manifest against the warehouse instead of exporting")
 
     reprice = commands.add_parser(
         "reprice", help="what a period would have cost under another pricing regime or rate card",
@@ -184,6 +193,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         # The finance asset reads it from the environment, like a Dagster run launched from the UI would.
         current = [n for n in os.environ.get("WABA_DISABLED_REGIMES", "").split(",") if n]
         os.environ["WABA_DISABLED_REGIMES"] = ",".join(sorted(set(current) | set(args.disable_regime)))
+    if args.consent_scope:
+        os.environ["WABA_CONSENT_SCOPE"] = args.consent_scope  # read by the compliance asset, as for regimes
+    from pipelines.compliance import ConsentParams
+
+    ConsentParams.from_env()  # a bad WABA_CONSENT_SCOPE is one line now, not a failed asset later
     summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet)
     print(summary.text())
     for line in summary.unreadable_files:
@@ -245,15 +259,34 @@ def cmd_reprice(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from pipelines.audit_manifest import manifest_path, verify_audit
     from pipelines.compliance import export_audit
 
+    if args.verify is not None:
+        given = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--out", args.out),
+                                          ("--status", args.status), ("--unmasked", args.unmasked)) if value]
+        if given:
+            raise UserError(f"--verify takes the window and filter from the manifest; drop {', '.join(given)}")
+        verified, findings = verify_audit(args.verify, args.warehouse)
+        for line in findings:
+            print(f"  {line}")
+        if verified:
+            print(f"verified {args.verify}: the CSV, {manifest_path(args.verify).name} and the warehouse agree")
+            return 0
+        print(f"NOT verified {args.verify}: {len(findings)} finding(s) above")
+        return 1
+    missing = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--out", args.out)) if not value]
+    if missing:
+        raise UserError(f"audit needs {', '.join(missing)} (or --verify FILE.csv)")
     start, end = _audit_day(args.start, "--from"), _audit_day(args.end, "--to")
-    counts = export_audit(args.warehouse, start, end, args.status, args.out, unmasked=args.unmasked)
+    counts = export_audit(args.warehouse or settings.default_warehouse(), start, end, args.status, args.out,
+                          unmasked=args.unmasked)
     total = sum(counts.values())
-    covered = counts.get("covered", 0)
-    share = f" ({covered / total:.1%} covered)" if total and not args.status else ""
+    permitted = sum(counts.get(s, 0) for s in ("covered", "covered_identity_changed", "user_initiated_window"))
+    share = f" ({permitted / total:.1%} permitted)" if total and not args.status else ""
     by_status = ", ".join(f"{status} {n}" for status, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    print(f"wrote {args.out}: {total} business-initiated messages{share}" + (f": {by_status}" if by_status else ""))
+    print(f"wrote {args.out} and {manifest_path(args.out).name}: {total} business-initiated messages{share}"
+          + (f": {by_status}" if by_status else ""))
     return 0
 
 

@@ -1,11 +1,14 @@
 """Compliance marts: the consent timeline, the opt-in audit of every business-initiated message, daily coverage;
 and the audit export an auditor receives.
 
-The rules are SQL in models/marts (the precedence of findings is documented in optin_audit.sql); this module
-orders the steps and writes the export.
+The rules are SQL in models/marts (the precedence of findings is documented in optin_audit.sql and, with each
+rule's source, in docs/compliance.md); this module orders the steps, carries the consent_scope setting and writes
+the export.
 """
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -17,20 +20,65 @@ from pipelines.marts import build_domain, build_intermediate, build_mart
 from pipelines.warehouse import connect, published_path
 
 COMPLIANCE_MARTS = ["consent_timeline", "optin_audit", "optin_coverage_daily"]
-CONSENT_STATUSES = ("covered", "missing", "after_send", "opted_out", "out_of_scope", "identity_changed")
+# In precedence order: the first that applies wins.
+CONSENT_STATUSES = ("opted_out", "marketing_stopped", "number_reassigned", "covered_identity_changed", "covered",
+                    "user_initiated_window", "out_of_scope", "after_send", "missing")
+PERMITTED_STATUSES = ("covered", "covered_identity_changed", "user_initiated_window")
+CONSENT_SCOPES = ("portfolio", "waba", "number")
+SCOPE_ENV = "WABA_CONSENT_SCOPE"
 
 
-def compliance_steps() -> list[tuple[str, Callable]]:
-    steps: list[tuple[str, Callable]] = [("_aliases", lambda conn: build_intermediate(conn, "customer_aliases"))]
+@dataclass(frozen=True)
+class ConsentParams:
+    """How far an opt-out or a marketing stop reaches: the business portfolio (default), the WABA, or the number."""
+    consent_scope: str = "portfolio"
+
+    @classmethod
+    def from_env(cls) -> ConsentParams:
+        scope = os.environ.get(SCOPE_ENV, "").strip().lower() or "portfolio"
+        if scope not in CONSENT_SCOPES:
+            raise UserError(f"{SCOPE_ENV}={scope!r} is not a consent scope; choose one of {', '.join(CONSENT_SCOPES)}")
+        return cls(scope)
+
+
+def compliance_steps(params: ConsentParams) -> list[tuple[str, Callable]]:
+    def settings(conn: duckdb.DuckDBPyConnection) -> None:
+        conn.execute("SET VARIABLE consent_scope = ?::VARCHAR", [params.consent_scope])
+
+    steps: list[tuple[str, Callable]] = [
+        ("_settings", settings),
+        ("_aliases", lambda conn: build_intermediate(conn, "customer_aliases")),
+        ("_chat_keywords", lambda conn: build_intermediate(conn, "chat_keywords_in_force")),
+    ]
     steps += [(name, lambda conn, name=name: build_mart(conn, name)) for name in COMPLIANCE_MARTS]
     return steps
 
 
 def build_compliance(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None] = lambda _: None,
-                     force: bool = False) -> dict[str, int]:
+                     force: bool = False, params: ConsentParams | None = None) -> dict[str, int]:
     """Build the compliance marts; reads marts.message_ledger, so finance must be built first."""
-    return build_domain(conn, "compliance", compliance_steps(), {}, progress=progress, force=force)
+    params = params or ConsentParams.from_env()
+    return build_domain(conn, "compliance", compliance_steps(params), {"consent_scope": params.consent_scope},
+                        progress=progress, force=force)
 
+
+# The export's columns, in order: (CSV column, SQL over the audit row `r` and the masked ids). The one place the
+# CSV is assembled. Columns that can hold a wamid (message_id; the evidence of a chat keyword, a 131050 failure or
+# a system message) are listed in WAMID_COLUMNS for the masking helper.
+EXPORT_COLUMNS = (
+    ("message_id", "r.message_id"), ("sent_at", "r.sent_at"), ("sent_day", "r.sent_day"), ("waba_id", "r.waba_id"),
+    ("phone_number_id", "r.phone_number_id"), ("customer", "mc.shown"), ("market", "r.market"),
+    ("category", "r.category"), ("template_name", "r.template_name"), ("campaign", "r.campaign"),
+    ("final_status", "r.final_status"), ("error_code", "r.error_code"), ("consent_status", "r.consent_status"),
+    ("permitted", "r.permitted"), ("consent_scope", "r.consent_scope"), ("reason", "r.reason"),
+    ("optin_at", "r.optin_at"), ("optin_source", "r.optin_source"), ("optin_scope", "r.optin_scope"),
+    ("evidence_ref", "r.evidence_ref"), ("optin_recorded_under", "mu.shown"), ("optin_wording", "r.optin_wording"),
+    ("optin_business_name", "r.optin_business_name"), ("blocking_event", "r.blocking_event"),
+    ("blocking_event_at", "r.blocking_event_at"), ("blocking_evidence_ref", "r.blocking_evidence_ref"),
+    ("review_event", "r.review_event"), ("review_event_at", "r.review_event_at"),
+    ("review_evidence_ref", "r.review_evidence_ref"),
+)
+WAMID_COLUMNS = ("message_id", "blocking_evidence_ref", "review_evidence_ref")
 
 # Masking keeps a phone number's country code and last two digits (+55*********21), and a business-scoped
 # user id's country and last two characters (BR.****************21): enough to tell records apart, not to call.
@@ -54,46 +102,65 @@ WITH rows AS (
                      || right(i.id, 2) END AS shown
     FROM ids i LEFT JOIN country_codes c USING (id)
 )
-SELECT r.message_id, r.sent_at, r.sent_day, r.waba_id, r.phone_number_id, mc.shown AS customer, r.market, r.category,
-       r.template_name, r.campaign, r.final_status, r.error_code, r.consent_status, r.reason, r.optin_at, r.optin_source,
-       r.optin_scope, r.evidence_ref, mu.shown AS optin_recorded_under, r.blocking_event, r.blocking_event_at,
-       r.blocking_evidence_ref
+SELECT COLUMNS_LIST
 FROM rows r
 LEFT JOIN masked mc ON mc.id = r.customer_id
 LEFT JOIN masked mu ON mu.id = r.optin_recorded_under
 ORDER BY r.sent_at, r.message_id
-"""
+""".replace("COLUMNS_LIST", ", ".join(f"{sql} AS {name}" for name, sql in EXPORT_COLUMNS))
 
 
-def export_audit(warehouse: Path, start: date, end: date, statuses: list[str], out: Path,
-                 unmasked: bool = False) -> dict[str, int]:
-    """Write the audit rows sent between `start` and `end` (local days, inclusive) to a CSV; return counts by status.
-
-    Reads the published copy when there is one (a run may be writing the warehouse), else the warehouse itself,
-    read-only.
-    """
-    unknown = [s for s in statuses if s not in CONSENT_STATUSES]
-    if unknown:
-        raise UserError(f"unknown consent status {', '.join(unknown)}; choose from {', '.join(CONSENT_STATUSES)}")
-    if end < start:
-        raise UserError(f"--to {end} is before --from {start}")
+def audit_source(warehouse: Path) -> Path:
+    """The published copy when there is one (a run may be writing the warehouse), else the warehouse itself."""
     source = published_path(warehouse)
     if not source.exists():
         source = Path(warehouse)
     if not source.exists():
         raise UserError(f"{warehouse}: no warehouse here; run `waba run` first (or pass --warehouse)")
+    return source
+
+
+def open_audit_source(source: Path) -> duckdb.DuckDBPyConnection:
     conn = connect(source, read_only=True)
+    if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
+                        "AND table_name = 'optin_audit'").fetchone()[0]:
+        conn.close()
+        raise UserError(f"{source}: has no marts.optin_audit yet; run `waba run` to build it")
+    return conn
+
+
+def check_export_request(start: date, end: date, statuses: list[str]) -> None:
+    unknown = [s for s in statuses if s not in CONSENT_STATUSES]
+    if unknown:
+        raise UserError(f"unknown consent status {', '.join(unknown)}; choose from {', '.join(CONSENT_STATUSES)}")
+    if end < start:
+        raise UserError(f"--to {end} is before --from {start}")
+
+
+def write_export(conn: duckdb.DuckDBPyConnection, start: date, end: date, statuses: list[str], out: Path,
+                 unmasked: bool) -> dict[str, int]:
+    """Write the CSV from an open warehouse; return the row count of each consent status in it."""
+    params = {"start": start, "end": end, "statuses": list(statuses), "unmasked": unmasked}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    conn.execute(f"COPY ({EXPORT_SQL}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')", params)
+    return dict(conn.execute(
+        "SELECT consent_status, count(*) FROM marts.optin_audit WHERE sent_day BETWEEN $start AND $end "
+        "AND (len($statuses) = 0 OR list_contains($statuses, consent_status)) GROUP BY 1 ORDER BY 1",
+        {k: params[k] for k in ("start", "end", "statuses")}).fetchall())
+
+
+def export_audit(warehouse: Path, start: date, end: date, statuses: list[str], out: Path,
+                 unmasked: bool = False) -> dict[str, int]:
+    """Write the audit rows sent between `start` and `end` (local days, inclusive) to a CSV and its manifest
+    beside it (see pipelines/audit_manifest.py); return counts by status."""
+    from pipelines.audit_manifest import write_manifest
+
+    check_export_request(start, end, statuses)
+    source = audit_source(warehouse)
+    conn = open_audit_source(source)
     try:
-        if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
-                            "AND table_name = 'optin_audit'").fetchone()[0]:
-            raise UserError(f"{source}: has no marts.optin_audit yet; run `waba run` to build it")
-        params = {"start": start, "end": end, "statuses": list(statuses), "unmasked": unmasked}
-        out.parent.mkdir(parents=True, exist_ok=True)
-        conn.execute(f"COPY ({EXPORT_SQL}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')", params)
-        counts = dict(conn.execute(
-            "SELECT consent_status, count(*) FROM marts.optin_audit WHERE sent_day BETWEEN $start AND $end "
-            "AND (len($statuses) = 0 OR list_contains($statuses, consent_status)) GROUP BY 1",
-            {k: params[k] for k in ("start", "end", "statuses")}).fetchall())
+        counts = write_export(conn, start, end, statuses, out, unmasked)
+        write_manifest(conn, source, out, start, end, statuses, unmasked, counts)
     finally:
         conn.close()
     return counts

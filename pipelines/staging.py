@@ -30,7 +30,7 @@ INCREMENTAL_MODELS = [
 ]
 TABLE_MODELS = [
     "identity_changes", "customer_identities", "calls", "unknown_field_events", "message_log", "phone_number_snapshots",
-    "template_snapshots", "accounts", "optin_events", "rate_cards", "invoice_lines", "unknown_values",
+    "template_snapshots", "accounts", "optin_events", "chat_keywords", "rate_cards", "invoice_lines", "unknown_values",
     "pricing_analytics", "conversation_analytics", "template_analytics",
 ]
 # Deliveries parsed per batch: bounds memory on a 10M-envelope first load.

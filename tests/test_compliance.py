@@ -45,10 +45,10 @@ OPTINS = [  # customer_id, event, event_at, source, scope, evidence_ref, waba_id
 
 # message_id, sent_at, waba, phone, recipient, category, expected status
 SENDS = [
-    ("m_stop_mkt", FEB10, WA, PA, STOPPER, "MARKETING", "opted_out"),       # stop in force
+    ("m_stop_mkt", FEB10, WA, PA, STOPPER, "MARKETING", "marketing_stopped"),  # stop in force
     ("m_stop_utl", FEB10, WA, PA, STOPPER, "UTILITY", "covered"),           # a stop only blocks marketing
     ("m_resume_mkt", MAR10, WA, PA, STOPPER, "MARKETING", "covered"),       # resumed
-    ("m_other_number", FEB10, WA, PB, STOPPER, "MARKETING", "covered"),     # the stop was on the other number
+    ("m_other_number", FEB10, WA, PB, STOPPER, "MARKETING", "marketing_stopped"),  # a stop is on the business (M-MKT)
     ("m_oab_before", JAN10, WA, PA, OUT_AND_BACK, "UTILITY", "covered"),
     ("m_oab_out", FEB10, WA, PA, OUT_AND_BACK, "UTILITY", "opted_out"),
     ("m_oab_back_mkt", MAR10, WA, PA, OUT_AND_BACK, "MARKETING", "covered"),  # re-opted in for marketing
@@ -57,15 +57,15 @@ SENDS = [
     ("m_scope_utl", JAN10, WA, PA, SCOPED, "UTILITY", "covered"),
     ("m_scope_other_waba", JAN10, WB, PB, SCOPED, "UTILITY", "missing"),  # opted in with WABA_A only
     ("m_mover_before", JAN10, WA, PA, MOVER_OLD, "UTILITY", "covered"),
-    ("m_mover_new", FEB10, WA, PA, MOVER_NEW, "UTILITY", "identity_changed"),  # opt-in predates the number change
-    ("m_mover_old", FEB10, WA, PA, MOVER_OLD, "UTILITY", "identity_changed"),  # the old number's next holder
+    ("m_mover_new", FEB10, WA, PA, MOVER_NEW, "UTILITY", "covered_identity_changed"),  # same person, new number: review
+    ("m_mover_old", FEB10, WA, PA, MOVER_OLD, "UTILITY", "number_reassigned"),  # the old number's next holder
     ("m_mover_new_again", MAR10, WA, PA, MOVER_NEW, "UTILITY", "covered"),     # opted in again on the new number
-    ("m_mover_old_later", MAR10, WA, PA, MOVER_OLD, "UTILITY", "identity_changed"),  # that opt-in stays with the person
+    ("m_mover_old_later", MAR10, WA, PA, MOVER_OLD, "UTILITY", "number_reassigned"),  # that opt-in stays with the person
     ("m_user_id", MAR10, WA, PA, BY_USER_ID, "MARKETING", "covered"),  # consent recorded under the phone number
     ("m_nobody", JAN10, WA, PA, NOBODY, "AUTHENTICATION", "missing"),
     ("m_late_before", JAN10, WB, PB, LATE, "UTILITY", "after_send"),
     ("m_late_after", JAN25, WB, PB, LATE, "UTILITY", "covered"),
-    ("m_new_key", FEB10, WB, PB, NEW_KEY, "UTILITY", "identity_changed"),  # security code changed, same number
+    ("m_new_key", FEB10, WB, PB, NEW_KEY, "UTILITY", "covered_identity_changed"),  # security code changed (M-ID)
     ("m_moo", FEB10, WA, PA, MOVER_OPTED_OUT_NEW, "UTILITY", "opted_out"),  # a 'no' follows the person
     ("m_other_waba", JAN10, WB, PB, OTHER_WABA, "MARKETING", "missing"),
     ("m_sao_paulo_evening", "2026-01-11T01:30:00Z", WA, PA, STOPPER, "UTILITY", "covered"),  # 2026-01-10 local
@@ -153,8 +153,14 @@ def test_the_audit_names_the_opt_in_or_what_overrode_it(audited):
                                       "opt_out", "2026-02-01", "ev-oab-2")
     assert rows["m_stop_mkt"][5:7] == ("marketing_stop", "2026-02-01")
     assert rows["m_stop_mkt"][7] == "webhooks/events.jsonl:1"
-    assert rows["m_mover_new"] == ("2026-01-01", "website_form", "all", "ev-mover-1", MOVER_OLD,
+    # the mover keeps their consent (flagged for review); the number they left passed on, with the old opt-in
+    assert rows["m_mover_new"] == ("2026-01-01", "website_form", "all", "ev-mover-1", MOVER_OLD, None, None, None)
+    assert rows["m_mover_old"] == ("2026-01-01", "website_form", "all", "ev-mover-1", MOVER_OLD,
                                    "user_changed_number", "2026-02-01", "sys_mover")
+    review = fetch(audited, "SELECT review_event, strftime(review_event_at, '%Y-%m-%d'), review_evidence_ref "
+                            "FROM marts.optin_audit WHERE message_id IN ('m_mover_new', 'm_new_key') ORDER BY message_id")
+    assert review == [("user_changed_number", "2026-02-01", "sys_mover"),
+                      ("customer_identity_changed", "2026-02-01", "sys_key")]
     assert rows["m_scope_mkt"][:4] == ("2026-01-01", "in_store", "utility", "ev-scoped")
     assert rows["m_late_before"][:4] == ("2026-01-20", "website_form", "all", "ev-late")
     assert rows["m_nobody"] == (None,) * 8
@@ -163,10 +169,10 @@ def test_the_audit_names_the_opt_in_or_what_overrode_it(audited):
 def test_every_row_says_why(audited):
     reasons = dict(fetch(audited, "SELECT message_id, reason FROM marts.optin_audit"))
     assert all(reasons.values())
-    assert reasons["m_stop_mkt"] == ("the customer stopped marketing messages from this number on 2026-02-01 12:00:00 UTC "
+    assert reasons["m_stop_mkt"] == ("the customer stopped marketing messages on number PN_A on 2026-02-01 12:00:00 UTC "
                                      "and had not resumed")
     assert reasons["m_scope_mkt"] == "opted in for utility only (recorded 2026-01-01 09:00:00 UTC); no opt-in covers marketing"
-    assert reasons["m_nobody"] == "no opt-in recorded for this customer or any id linked to them"
+    assert reasons["m_nobody"] == "no opt-in covering authentication recorded for this customer or any id linked to them"
 
 
 def test_timeline_follows_the_person_not_the_number(audited):
@@ -208,17 +214,17 @@ def waba(*args):
 
 def test_audit_export_masks_numbers_unless_asked(audited, tmp_path):
     out = tmp_path / "audit.csv"
-    result = waba("audit", "--from", "2026-02-01", "--to", "2026-02-28", "--status", "opted_out", "identity_changed",
-                  "--warehouse", audited, "--out", out)
+    result = waba("audit", "--from", "2026-02-01", "--to", "2026-02-28", "--status", "opted_out", "number_reassigned",
+                  "covered_identity_changed", "--warehouse", audited, "--out", out)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(out.open()))
-    assert sorted(r["message_id"] for r in rows) == ["m_moo", "m_mover_new", "m_mover_old", "m_new_key", "m_oab_out",
-                                                     "m_stop_mkt"]
+    assert sorted(r["message_id"] for r in rows) == ["m_moo", "m_mover_new", "m_mover_old", "m_new_key", "m_oab_out"]
     by_id = {r["message_id"]: r for r in rows}
     assert by_id["m_mover_new"]["customer"] == "+55*********05"
     assert by_id["m_mover_new"]["optin_recorded_under"] == "+55*********04"
     assert by_id["m_mover_new"]["evidence_ref"] == "ev-mover-1"
-    assert result.stdout.strip() == f"wrote {out}: 6 business-initiated messages: identity_changed 3, opted_out 3"
+    assert result.stdout.strip() == (f"wrote {out} and audit.manifest.json: 5 business-initiated messages: "
+                                     "covered_identity_changed 2, opted_out 2, number_reassigned 1")
     waba("audit", "--from", "2026-03-10", "--to", "2026-03-10", "--warehouse", audited, "--out", out, "--unmasked")
     customers = {r["message_id"]: r["customer"] for r in csv.DictReader(out.open())}
     assert customers["m_user_id"] == BY_USER_ID and customers["m_mover_new_again"] == MOVER_NEW
@@ -231,8 +237,8 @@ def test_audit_export_masks_numbers_unless_asked(audited, tmp_path):
     (["--from", "2026-02-30", "--to", "2026-03-01"], "waba: error: --from expects a date like 2026-01-31, got '2026-02-30'"),
     (["--from", "2026-03-01", "--to", "2026-02-01"], "waba: error: --to 2026-02-01 is before --from 2026-03-01"),
     (["--from", "2026-01-01", "--to", "2026-02-01", "--status", "consented"],
-     "waba: error: unknown consent status consented; choose from covered, missing, after_send, opted_out, "
-     "out_of_scope, identity_changed"),
+     "waba: error: unknown consent status consented; choose from opted_out, marketing_stopped, number_reassigned, "
+     "covered_identity_changed, covered, user_initiated_window, out_of_scope, after_send, missing"),
 ])
 def test_audit_export_errors_are_one_line(audited, tmp_path, args, message):
     result = waba("audit", *args, "--warehouse", audited, "--out", tmp_path / "a.csv")

@@ -133,7 +133,7 @@ def test_dagster_definitions_are_grouped_described_and_checked():
     assert {"ingest", "staging", "finance", "compliance", "growth", "quality", "reporting", "business_manager"} <= {
         s.group_name for s in specs}
     assert all(s.description for s in specs)
-    assert len([s for s in specs if s.key.path[0] == "raw"]) == 9
+    assert len([s for s in specs if s.key.path[0] == "raw"]) == 10  # raw.chat_keywords (the business's own chat keyword list) is the tenth
     assert d.resolve_job_def(MAIN_JOB) is not None
     check_keys = d.resolve_asset_graph().asset_check_keys
     assert {"rows_accounted_for", "no_unreadable_files", "ids_unique_not_null", "templates_known"} <= {k.name for k in check_keys}
@@ -275,7 +275,8 @@ def test_every_template_send_gets_the_consent_status_the_generator_expects(world
     assert len(expected) == templates
     got = dict(fetch(loaded, "SELECT message_id, consent_status FROM marts.optin_audit"))
     assert got == expected
-    assert {"covered", "missing", "after_send", "opted_out", "identity_changed"} <= set(expected.values())
+    assert {"covered", "missing", "after_send", "opted_out", "covered_identity_changed", "marketing_stopped",
+            "number_reassigned", "user_initiated_window"} <= set(expected.values())
 
 
 def test_compliance_marts_are_built_and_published(loaded):

@@ -1,26 +1,29 @@
 -- marts.consent_timeline: one row per (customer, consent-relevant event), in time order per customer: the
--- opt-ins and opt-outs the business recorded (landing/optins/), the marketing stop / resume the customer chose
--- in WhatsApp (user_preferences webhooks), number and identity changes (system messages) and the wa_id <->
--- business-scoped user id links. An event recorded under another id of the same person appears under every
--- customer id it speaks for: a consent recorded under the phone number also shows for the customer seen only
--- by user id, and what was recorded under a number before it changed shows for the person who had it then,
--- never for its next holder. marts.optin_audit reads this table.
+-- opt-ins and opt-outs the business recorded (landing/optins/), opt-outs and resumes the customer wrote in the chat
+-- (an inbound text that is exactly a keyword of the chat keyword list), the marketing stop / resume the customer
+-- chose in WhatsApp (user_preferences webhooks), Meta's 131050 failures (proof that a marketing stop was in force),
+-- number and identity changes (system messages) and the wa_id <-> business-scoped user id links. An event recorded
+-- under another id of the same person appears under every customer id it speaks for: a consent recorded under the
+-- phone number also shows for the customer seen only by user id, and what was recorded under a number before it
+-- changed shows for the person who had it then, never for its next holder. marts.optin_audit reads this table.
 -- column customer_id: Customer as messages address them: wa_id, else business-scoped user id.
--- column event_at: When the event happened (UTC): the opt-in's recorded time, the preference or system message timestamp, or when a link was first seen.
--- column event_type: opt_in, opt_out; marketing_stop, marketing_resume (marketing_<value> for other preference values); user_changed_number, customer_changed_number, customer_identity_changed, user_changed_user_id; id_link.
--- column effect: How the audit reads it: grant (opt-in), revoke (opt-out, marketing stop), restore (marketing resume), reset (a number or identity change: opt-ins recorded before it no longer count), link (informational), none (unknown preference value).
--- column scope: Categories the event is about: all, marketing, utility or authentication (marketing for stop / resume); NULL for changes and links.
--- column source: Where consent was collected (opt-in source, e.g. website_form); 'whatsapp' for preferences the customer set in the app; 'system_message' for changes; 'webhook_contacts' for links.
--- column evidence_ref: Evidence an auditor can ask for: the business's evidence reference for opt-ins and opt-outs, Meta's message id for a system message, the landing file and line for a preference.
--- column recorded_in: Landing file and line the event was loaded from (NULL for links, which are aggregated over many deliveries).
--- column waba_id: WABA the event applies to; NULL for an opt-in recorded for the whole business.
--- column phone_number_id: Business phone number the event applies to (marketing preferences are per number); NULL otherwise.
+-- column event_at: When the event happened (UTC): the opt-in's recorded time, the chat message's, the preference or system message timestamp, the send time of a message Meta failed with 131050, or when a link was first seen.
+-- column event_type: opt_in, opt_out (recorded, or written in the chat: source chat_keyword), opt_out_resume (a resume keyword in the chat); marketing_stop, marketing_resume (marketing_<value> for other preference values); user_changed_number, customer_changed_number, customer_identity_changed, user_changed_user_id; id_link.
+-- column effect: How the audit reads it: grant (opt-in); revoke (opt-out); restore (resume keyword: the opt-out before it no longer counts); stop / resume (marketing stop and resume, 131050 included); number_passed (this number's holder moved to another number, so the number may now belong to someone else: what was recorded under it before is the previous holder's); identity_signal (a number, user-id or identity change of this person: a review signal, not an end of consent); link (informational); none (unknown preference value).
+-- column scope: Categories the event is about: all, marketing, utility or authentication (marketing for stop / resume and 131050, all for chat keywords); NULL for changes and links.
+-- column source: Where consent was collected (opt-in source, e.g. website_form); chat_keyword for a keyword in the chat; 'whatsapp' for preferences the customer set in the app; error_131050 for Meta's failure; 'system_message' for changes; 'webhook_contacts' for links.
+-- column evidence_ref: Evidence an auditor can ask for: the business's evidence reference for recorded opt-ins and opt-outs, Meta's message id for a chat keyword, a 131050 failure or a system message, the landing file and line for a preference.
+-- column recorded_in: Landing file and line the event was loaded from (NULL for links and 131050 failures, which are aggregated over many deliveries).
+-- column waba_id: WABA the event was recorded under; NULL for an opt-in or opt-out recorded for the whole business.
+-- column phone_number_id: Business phone number the event was recorded on (preferences, chat keywords, 131050 failures, changes); NULL otherwise.
 -- column recorded_under: Id the event was recorded under.
 -- column relation: How recorded_under relates to customer_id: self, same_person (a wa_id <-> user id link) or earlier_id (the id the person had before a number or user-id change).
 -- column previous_id: For a change: the id before it (the sender of the system message).
 -- column new_id: For a change: the new wa_id or user id it announced (NULL for an identity change that keeps the number).
 -- column linked_id: For a link: the other id of the pair.
--- column detail: Meta's text: the preference detail or the system message body.
+-- column detail: Meta's text: the preference detail, the system message body or the chat message; the failure title for 131050.
+-- column wording: For an opt-in: the wording the customer agreed to, as the register keeps it (optional column).
+-- column business_name: For an opt-in: the business the opt-in named (policy requires it to name the business).
 WITH files AS (
     SELECT load_id, file_path FROM raw.load_audit
 ), consent AS (
@@ -28,43 +31,74 @@ WITH files AS (
            CASE o.event WHEN 'opt_in' THEN 'grant' WHEN 'opt_out' THEN 'revoke' ELSE 'none' END AS effect,
            o.scope, o.source, o.evidence_ref, f.file_path || ':' || o._line_no AS recorded_in,
            o.waba_id, NULL::VARCHAR AS phone_number_id, NULL::VARCHAR AS previous_id, NULL::VARCHAR AS new_id,
-           NULL::VARCHAR AS linked_id, NULL::VARCHAR AS detail, 'optin:' || o._load_id || ':' || o._line_no AS event_key
+           NULL::VARCHAR AS linked_id, NULL::VARCHAR AS detail, o.wording, o.business_name,
+           'optin:' || o._load_id || ':' || o._line_no AS event_key
     FROM staging.optin_events o LEFT JOIN files f ON f.load_id = o._load_id
+), chat AS (
+    -- A keyword is the whole message: "STOP" is an opt-out, "please stop the delivery" is not.
+    SELECT i.customer_id, i.sent_at, CASE k.action WHEN 'opt_out' THEN 'opt_out' ELSE 'opt_out_resume' END,
+           CASE k.action WHEN 'opt_out' THEN 'revoke' ELSE 'restore' END, 'all', 'chat_keyword', i.message_id,
+           f.file_path || ':' || i._line_no, i.waba_id, i.phone_number_id, NULL, NULL, NULL, i.text_body, NULL, NULL,
+           'chat:' || i.message_id
+    FROM staging.inbound_messages i
+    JOIN _chat_keywords_in_force k ON k.normalised = waba_normalised_text(i.text_body)
+    LEFT JOIN files f ON f.load_id = i._load_id
+    WHERE i.message_type = 'text' AND i.customer_id IS NOT NULL
+    -- a keyword in both lists' actions (never in the bundled one) counts as an opt-out
+    QUALIFY row_number() OVER (PARTITION BY i.message_id ORDER BY k.action = 'opt_out' DESC) = 1
 ), preferences AS (
     SELECT p.customer_id, p.changed_at, 'marketing_' || lower(p.value),
-           CASE lower(p.value) WHEN 'stop' THEN 'revoke' WHEN 'resume' THEN 'restore' ELSE 'none' END,
+           CASE lower(p.value) WHEN 'stop' THEN 'stop' WHEN 'resume' THEN 'resume' ELSE 'none' END,
            'marketing', 'whatsapp', f.file_path || ':' || p._line_no, f.file_path || ':' || p._line_no,
-           p.waba_id, p.phone_number_id, NULL, NULL, NULL, p.detail,
-           'preference:' || p.customer_id || ':' || lower(p.value) || ':' || p.changed_at
+           p.waba_id, p.phone_number_id, NULL, NULL, NULL, p.detail, NULL, NULL,
+           'preference:' || p.customer_id || ':' || lower(p.value) || ':' || p.changed_at || ':' || coalesce(p.phone_number_id, '')
     FROM staging.user_preferences p LEFT JOIN files f ON f.load_id = p._load_id
     WHERE p.customer_id IS NOT NULL
+), stop_failures AS (
+    -- Meta fails a marketing template with 131050 only when the customer has stopped marketing messages: the stop
+    -- was in force when it was sent, whether or not a user_preferences webhook reached us.
+    SELECT customer_id, sent_at, 'marketing_stop', 'stop', 'marketing', 'error_131050', message_id, NULL,
+           waba_id, phone_number_id, NULL, NULL, NULL, 'Meta error 131050: the user stopped marketing messages',
+           NULL, NULL, 'failure:' || message_id
+    FROM marts.message_ledger
+    WHERE final_status = 'failed' AND error_code = 131050 AND customer_id IS NOT NULL
 ), changes AS (
-    -- A change touches every id it names, before and after: it resets consent for each of them.
+    -- A change touches every id it names, before and after.
     SELECT unnest(list_distinct(list_filter([c.previous_customer_id, c.previous_wa_id, c.previous_user_id,
                                              c.new_wa_id, c.new_user_id], x -> x IS NOT NULL))),
-           c.changed_at, c.change_type, 'reset', NULL, 'system_message', c.message_id,
+           c.changed_at, c.change_type, 'change', NULL, 'system_message', c.message_id,
            f.file_path || ':' || i._line_no, c.waba_id, c.phone_number_id, c.previous_customer_id,
-           coalesce(c.new_wa_id, c.new_user_id), NULL, c.system_body, 'change:' || c.message_id
+           coalesce(c.new_wa_id, c.new_user_id), NULL, c.system_body, NULL, NULL, 'change:' || c.message_id
     FROM staging.identity_changes c
     LEFT JOIN staging.inbound_messages i USING (message_id)
     LEFT JOIN files f ON f.load_id = i._load_id
 ), links AS (
     SELECT unnest([wa_id, user_id]), first_seen_at, 'id_link', 'link', NULL, 'webhook_contacts', NULL, NULL,
-           NULL, NULL, NULL, NULL, unnest([user_id, wa_id]), NULL, 'link:' || wa_id || ':' || user_id
+           NULL, NULL, NULL, NULL, unnest([user_id, wa_id]), NULL, NULL, NULL, 'link:' || wa_id || ':' || user_id
     FROM staging.customer_identities
 ), events AS (
     SELECT * FROM consent
+    UNION ALL SELECT * FROM chat
     UNION ALL SELECT * FROM preferences
+    UNION ALL SELECT * FROM stop_failures
     UNION ALL SELECT * FROM changes
     UNION ALL SELECT * FROM links
 )
-SELECT a.customer_id, e.event_at, e.event_type, e.effect, e.scope, e.source, e.evidence_ref, e.recorded_in,
-       e.waba_id, e.phone_number_id, e.recorded_under, a.relation, e.previous_id, e.new_id, e.linked_id, e.detail
+SELECT a.customer_id, e.event_at, e.event_type,
+       CASE WHEN e.effect <> 'change' THEN e.effect
+            -- The number's holder announced a move to another number: the number itself has passed on.
+            WHEN e.event_type IN ('user_changed_number', 'customer_changed_number') AND a.relation = 'self'
+                 AND a.customer_id = e.previous_id AND a.customer_id IS DISTINCT FROM e.new_id THEN 'number_passed'
+            ELSE 'identity_signal' END AS effect,
+       e.scope, e.source, e.evidence_ref, e.recorded_in, e.waba_id, e.phone_number_id, e.recorded_under, a.relation,
+       e.previous_id, e.new_id, e.linked_id, e.detail, e.wording, e.business_name
 FROM _customer_aliases a
 JOIN events e ON e.recorded_under = a.alias_id
 -- An earlier id speaks for the person up to its change; the change itself is part of their history too.
-WHERE e.event_at < a.valid_until OR (e.effect = 'reset' AND e.event_at <= a.valid_until)
+WHERE e.event_at < a.valid_until OR (e.effect = 'change' AND e.event_at <= a.valid_until)
 -- A change naming two ids of the same person is one event for them.
 QUALIFY row_number() OVER (PARTITION BY a.customer_id, e.event_key
-                           ORDER BY CASE a.relation WHEN 'self' THEN 0 WHEN 'same_person' THEN 1 ELSE 2 END) = 1
-ORDER BY a.customer_id, e.event_at, e.event_type
+                           ORDER BY CASE a.relation WHEN 'self' THEN 0 WHEN 'same_person' THEN 1 ELSE 2 END,
+                                    e.recorded_under) = 1
+ORDER BY a.customer_id, e.event_at, e.event_type, e.recorded_under, e.evidence_ref, e.recorded_in, e.waba_id,
+         e.phone_number_id, e.source, e.scope

@@ -1,18 +1,28 @@
 -- marts.optin_audit: one row per business-initiated message (every template send, delivered or not), with the
--- opt-in that allowed it or why none did. Read against marts.consent_timeline as of the send time (an event at
--- the same second as the send counts as before it). When several findings apply, the first in this order wins:
---   1 opted_out         an opt-out covering the category, not followed by an opt-in covering it (an opt-out
---                       wins a tie), or for marketing a 'stop' on the sending number not yet followed by 'resume';
---                       a 'no' follows the person across number and identity changes;
---   2 covered           an opt-in whose scope includes the category, recorded after the last number or identity change;
---   3 identity_changed  such an opt-in exists, but only from before a number or identity change (a 'yes' does not
---                       survive a change: the number may have a new holder);
---   4 out_of_scope      opted in before the send, but only for other categories;
---   5 after_send        no opt-in before the send, but one recorded after it under the id the message went to (or
---                       one linked to it; an opt-in given after changing number is for the new number only);
---   6 missing           no opt-in recorded at all.
--- Opt-ins and opt-outs recorded for one WABA apply to that WABA's messages only; without a WABA, to all. A message
--- whose WABA or number is unknown (an On-Premises status with no send-log row) is held against all of them.
+-- consent that allowed it or why none did. Read against marts.consent_timeline as of the send time (an event at
+-- the same second as the send counts as before it). The first finding that applies wins (docs/compliance.md gives
+-- each rule's source):
+--   1 opted_out                 an opt-out (recorded, or a keyword written in the chat) covering the category, under
+--                               the consent_scope setting, at or after the latest covering opt-in and not taken back
+--                               by a resume keyword;
+--   2 marketing_stopped         a marketing template while the customer's latest marketing preference under the
+--                               consent_scope setting is a stop: a user_preferences 'stop', or a message Meta failed
+--                               with 131050 (its send proves a stop was in force), with no 'resume' since;
+--   3 number_reassigned         the only covering opt-in was given before the number passed on (its holder announced
+--                               a move to another number): the message reached whoever holds the number now;
+--   4 covered_identity_changed  covered, but a number, user-id or identity change of the person came between the
+--                               opt-in and the send: consent stands, flagged for review (re-verify the customer);
+--   5 covered                   an opt-in covering the category was in force;
+--   6 user_initiated_window     no covering opt-in, but sent inside a customer-service window the customer opened by
+--                               writing to that number (within 24 hours): a reply, not a business-initiated contact;
+--   7 out_of_scope              opted in before the send, but only for other categories;
+--   8 after_send                the first covering opt-in (under the id the message went to, or one linked to it)
+--                               came after the send;
+--   9 missing                   no covering opt-in recorded at all.
+-- Opt-ins apply as recorded: with a waba_id to that WABA only, without one to all. Opt-outs and marketing stops apply
+-- by consent_scope: portfolio (default: every WABA of the business portfolio that recorded it), waba, or number.
+-- After a number passed on, what was recorded under it before (opt-ins, opt-outs, stops) is the previous holder's and
+-- only decides number_reassigned. A message whose WABA or number is unknown is held against every consent record.
 -- column message_id: Meta's message id.
 -- column waba_id: WABA that sent it.
 -- column phone_number_id: Business phone number that sent it.
@@ -25,23 +35,36 @@
 -- column campaign: Campaign from the send log.
 -- column final_status: failed, read, delivered, sent or no_status (marts.message_ledger).
 -- column error_code: Meta's error code when it failed (131050: marketing stopped, 131049: ecosystem limit).
--- column consent_status: covered, missing, after_send, opted_out, out_of_scope or identity_changed (precedence above).
--- column optin_at: The opt-in the finding is about: the covering one (covered, opted_out, identity_changed), the latest of another scope (out_of_scope), the first one after the send (after_send).
+-- column consent_status: opted_out, marketing_stopped, number_reassigned, covered_identity_changed, covered, user_initiated_window, out_of_scope, after_send or missing (first match in that order, see above). covered, covered_identity_changed and user_initiated_window are permitted sends.
+-- column permitted: True for covered, covered_identity_changed and user_initiated_window.
+-- column consent_scope: The consent_scope setting the row was decided under (portfolio, waba or number).
+-- column in_service_window: The customer had written to this number within the 24 hours before the send (marts.message_ledger).
+-- column optin_at: The opt-in the finding is about: the covering one (covered, covered_identity_changed, and opted_out / marketing_stopped when one exists), the previous holder's (number_reassigned), the latest of another scope (out_of_scope), the first covering one after the send (after_send).
 -- column optin_source: Where that opt-in was collected.
 -- column optin_scope: Its scope.
 -- column evidence_ref: Its evidence reference.
 -- column optin_recorded_under: Id it was recorded under (differs from customer_id when found through a link or an earlier number).
--- column blocking_event: What overrode the opt-in: opt_out or marketing_stop (opted_out), or the change type (identity_changed).
--- column blocking_event_at: When that happened.
--- column blocking_evidence_ref: Its evidence: the opt-out's evidence reference, the preference's landing file and line, or the system message id.
+-- column optin_wording: The wording that opt-in records (NULL when the register has none).
+-- column optin_business_name: The business that opt-in names (NULL when the register does not say).
+-- column blocking_event: What made the send not permitted: opt_out (opted_out; source in the reason), marketing_stop or error_131050 (marketing_stopped), the number change (number_reassigned).
+-- column blocking_event_at: When that happened (for error_131050: when the failed message was sent).
+-- column blocking_evidence_ref: Its evidence: the opt-out's evidence reference or chat message id, the preference's landing file and line or the failed message's id, the system message id.
+-- column review_event: For covered_identity_changed: the latest change between the opt-in and the send (customer_identity_changed, user_changed_number, ...).
+-- column review_event_at: When it happened.
+-- column review_evidence_ref: Its system message id.
 -- column reason: In words, what decided the status.
-WITH messages AS (
+WITH settings AS (
+    SELECT coalesce(getvariable('consent_scope'), 'portfolio') AS consent_scope
+), portfolios AS (
+    SELECT waba_id, coalesce(min(business_portfolio_id), waba_id) AS portfolio_id FROM staging.accounts GROUP BY waba_id
+), messages AS (
     SELECT l.message_id, l.waba_id, l.phone_number_id, l.customer_id, l.market, l.sent_at,
            (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS sent_day,
            CASE WHEN starts_with(c.category, 'marketing') THEN 'marketing'
                 WHEN starts_with(c.category, 'authentication') THEN 'authentication'
                 ELSE c.category END AS category,
-           l.template_name, l.campaign, l.final_status, l.error_code
+           l.template_name, l.campaign, l.final_status, l.error_code, l.in_service_window,
+           coalesce(l.waba_id, '') || '/' || coalesce(l.phone_number_id, '') AS sender
     FROM marts.message_ledger l
     LEFT JOIN staging.accounts a USING (waba_id)
     CROSS JOIN LATERAL (SELECT coalesce(l.template_category, l.category) AS category) c
@@ -49,108 +72,162 @@ WITH messages AS (
     WHERE l.message_type = 'template'
        OR (l.message_type = 'unknown' AND l.pricing_type IS DISTINCT FROM 'free_entry_point'
            AND l.category IN ('marketing', 'marketing_lite', 'utility', 'authentication', 'authentication_international'))
-), wabas AS (
-    -- '' stands for an unknown WABA, which every opt-in and opt-out applies to.
-    SELECT DISTINCT coalesce(waba_id, '') AS waba_id FROM messages
+), senders AS (
+    -- '' stands for an unknown WABA or number, which every consent record applies to.
+    SELECT DISTINCT m.sender, coalesce(m.waba_id, '') AS waba_id, coalesce(m.phone_number_id, '') AS phone_number_id,
+           coalesce(p.portfolio_id, m.waba_id, '') AS portfolio_id
+    FROM messages m LEFT JOIN portfolios p USING (waba_id)
 ), categories AS (
-    SELECT DISTINCT category FROM messages
-), consent AS (
-    -- Opt-ins and opt-outs, one row per WABA and message category they cover, so the as-of joins are equi-joins.
-    SELECT t.customer_id, w.waba_id, c.category, t.event_at, t.effect, t.event_type, t.source, t.scope,
-           t.evidence_ref, t.recorded_under
-    FROM marts.consent_timeline t
-    JOIN wabas w ON t.waba_id IS NULL OR t.waba_id = w.waba_id OR w.waba_id = ''
-    JOIN categories c ON t.scope = 'all' OR t.scope = c.category
-    WHERE t.event_type IN ('opt_in', 'opt_out')
+    SELECT DISTINCT category FROM messages WHERE category IS NOT NULL
+), events AS (
+    SELECT t.*, coalesce(p.portfolio_id, t.waba_id) AS portfolio_id
+    FROM marts.consent_timeline t LEFT JOIN portfolios p USING (waba_id)
+    WHERE t.effect IN ('grant', 'revoke', 'restore', 'stop', 'resume', 'number_passed', 'identity_signal')
+), applied AS (
+    -- Each consent record, once per sender it applies to: opt-ins as recorded, opt-outs and stops by consent_scope.
+    SELECT e.*, s.sender
+    FROM events e JOIN senders s ON
+         s.waba_id = '' OR (e.waba_id IS NULL AND e.phone_number_id IS NULL)
+         OR CASE WHEN e.effect = 'grant' THEN s.waba_id = e.waba_id
+                 WHEN (SELECT consent_scope FROM settings) = 'portfolio'
+                      THEN s.portfolio_id = e.portfolio_id OR (e.waba_id IS NULL AND s.phone_number_id = e.phone_number_id)
+                 WHEN (SELECT consent_scope FROM settings) = 'waba'
+                      THEN s.waba_id = e.waba_id OR (e.waba_id IS NULL AND s.phone_number_id = e.phone_number_id)
+                 ELSE coalesce(s.phone_number_id = e.phone_number_id, s.waba_id = e.waba_id) END
+    WHERE e.effect IN ('grant', 'revoke', 'restore', 'stop', 'resume')
+), by_category AS (
+    SELECT a.*, c.category FROM applied a JOIN categories c ON a.scope = 'all' OR a.scope = c.category
+    WHERE a.effect IN ('grant', 'revoke', 'restore')
 ), grants AS (
-    SELECT * FROM consent WHERE effect = 'grant'
-), revokes AS (
-    SELECT * FROM consent WHERE effect = 'revoke'
-), optins AS (
-    -- Opt-ins of any scope, for out_of_scope and after_send.
-    SELECT t.customer_id, w.waba_id, t.event_at, t.source, t.scope, t.evidence_ref, t.recorded_under
-    FROM marts.consent_timeline t JOIN wabas w ON t.waba_id IS NULL OR t.waba_id = w.waba_id OR w.waba_id = ''
-    WHERE t.event_type = 'opt_in'
-), preferences AS (
-    -- Per business number; under '' (an unknown number) the latest choice on any number.
-    SELECT customer_id, unnest([phone_number_id, '']) AS phone_number_id, event_at, effect, event_type, evidence_ref
-    FROM marts.consent_timeline WHERE effect IN ('revoke', 'restore') AND event_type LIKE 'marketing%'
-), resets AS (
-    SELECT customer_id, event_at, event_type, evidence_ref FROM marts.consent_timeline WHERE effect = 'reset'
+    -- One row per as-of key and time, so every as-of join below picks one row (two runs, the same marts).
+    SELECT * FROM by_category WHERE effect = 'grant'
+    QUALIFY row_number() OVER (PARTITION BY customer_id, sender, category, event_at
+                               ORDER BY evidence_ref, recorded_under, source, scope, recorded_in) = 1
+), optouts AS (
+    -- An opt-out wins a tie with a resume keyword.
+    SELECT * FROM by_category WHERE effect IN ('revoke', 'restore')
+    QUALIFY row_number() OVER (PARTITION BY customer_id, sender, category, event_at
+                               ORDER BY effect = 'revoke' DESC, evidence_ref, recorded_under, source, recorded_in) = 1
+), stops AS (
+    -- A stop wins a tie with a resume.
+    SELECT * FROM applied WHERE effect IN ('stop', 'resume')
+    QUALIFY row_number() OVER (PARTITION BY customer_id, sender, event_at
+                               ORDER BY effect = 'stop' DESC, source, evidence_ref, recorded_under, recorded_in) = 1
+), any_optins AS (
+    SELECT * FROM applied WHERE effect = 'grant'
+    QUALIFY row_number() OVER (PARTITION BY customer_id, sender, event_at
+                               ORDER BY scope, evidence_ref, recorded_under, source, recorded_in) = 1
+), passes AS (
+    SELECT * FROM events WHERE effect = 'number_passed'
+    QUALIFY row_number() OVER (PARTITION BY customer_id, event_at ORDER BY evidence_ref, event_type) = 1
+), signals AS (
+    SELECT * FROM events WHERE effect = 'identity_signal'
+    QUALIFY row_number() OVER (PARTITION BY customer_id, event_at ORDER BY event_type, evidence_ref, recorded_under) = 1
 ), joined AS (
     SELECT m.*,
            g.event_at AS grant_at, g.source AS grant_source, g.scope AS grant_scope, g.evidence_ref AS grant_evidence,
-           g.recorded_under AS grant_under,
-           r.event_at AS revoke_at, r.scope AS revoke_scope, r.evidence_ref AS revoke_evidence,
-           p.event_at AS preference_at, p.effect AS preference_effect, p.evidence_ref AS preference_evidence,
-           x.event_at AS reset_at, x.event_type AS reset_type, x.evidence_ref AS reset_evidence,
+           g.recorded_under AS grant_under, g.wording AS grant_wording, g.business_name AS grant_business,
+           r.event_at AS optout_at, r.effect AS optout_effect, r.scope AS optout_scope, r.source AS optout_source,
+           r.evidence_ref AS optout_evidence, r.waba_id AS optout_waba, r.phone_number_id AS optout_phone,
+           p.event_at AS stop_at, p.effect AS stop_effect, p.source AS stop_source, p.evidence_ref AS stop_evidence,
+           p.phone_number_id AS stop_phone,
+           x.event_at AS pass_at, x.event_type AS pass_type, x.evidence_ref AS pass_evidence,
+           y.event_at AS signal_at, y.event_type AS signal_type, y.evidence_ref AS signal_evidence,
            b.event_at AS before_at, b.source AS before_source, b.scope AS before_scope, b.evidence_ref AS before_evidence,
-           b.recorded_under AS before_under,
+           b.recorded_under AS before_under, b.wording AS before_wording, b.business_name AS before_business,
            n.event_at AS next_at, n.source AS next_source, n.scope AS next_scope, n.evidence_ref AS next_evidence,
-           n.recorded_under AS next_under
+           n.recorded_under AS next_under, n.wording AS next_wording, n.business_name AS next_business
     FROM messages m
     ASOF LEFT JOIN grants g
-      ON g.customer_id = m.customer_id AND g.waba_id = coalesce(m.waba_id, '') AND g.category = m.category AND m.sent_at >= g.event_at
-    ASOF LEFT JOIN revokes r
-      ON r.customer_id = m.customer_id AND r.waba_id = coalesce(m.waba_id, '') AND r.category = m.category AND m.sent_at >= r.event_at
-    ASOF LEFT JOIN preferences p
-      ON p.customer_id = m.customer_id AND p.phone_number_id = coalesce(m.phone_number_id, '') AND m.sent_at >= p.event_at
-    ASOF LEFT JOIN resets x ON x.customer_id = m.customer_id AND m.sent_at >= x.event_at
-    ASOF LEFT JOIN optins b
-      ON b.customer_id = m.customer_id AND b.waba_id = coalesce(m.waba_id, '') AND m.sent_at >= b.event_at
-    ASOF LEFT JOIN optins n
-      ON n.customer_id = m.customer_id AND n.waba_id = coalesce(m.waba_id, '') AND m.sent_at < n.event_at
+      ON g.customer_id = m.customer_id AND g.sender = m.sender AND g.category = m.category AND m.sent_at >= g.event_at
+    ASOF LEFT JOIN optouts r
+      ON r.customer_id = m.customer_id AND r.sender = m.sender AND r.category = m.category AND m.sent_at >= r.event_at
+    ASOF LEFT JOIN stops p ON p.customer_id = m.customer_id AND p.sender = m.sender AND m.sent_at >= p.event_at
+    ASOF LEFT JOIN passes x ON x.customer_id = m.customer_id AND m.sent_at >= x.event_at
+    ASOF LEFT JOIN signals y ON y.customer_id = m.customer_id AND m.sent_at >= y.event_at
+    ASOF LEFT JOIN any_optins b ON b.customer_id = m.customer_id AND b.sender = m.sender AND m.sent_at >= b.event_at
+    ASOF LEFT JOIN grants n
+      ON n.customer_id = m.customer_id AND n.sender = m.sender AND n.category = m.category AND m.sent_at < n.event_at
+), holder AS (
+    -- What came before the number passed on is the previous holder's.
+    SELECT *, coalesce(grant_at > pass_at, grant_at IS NOT NULL) AS own_grant FROM joined
 ), decided AS (
     SELECT *,
-           revoke_at IS NOT NULL AND (grant_at IS NULL OR revoke_at >= grant_at) AS opted_out,
-           category = 'marketing' AND preference_effect = 'revoke' AS stopped
-    FROM joined
+           coalesce(optout_effect = 'revoke' AND coalesce(optout_at > pass_at, true)
+                    AND (NOT own_grant OR optout_at >= grant_at), false) AS opted_out,
+           coalesce(category = 'marketing' AND stop_effect = 'stop' AND coalesce(stop_at > pass_at, true), false) AS stopped,
+           coalesce(own_grant AND signal_at > grant_at, false) AS review,
+           coalesce(before_at > pass_at, before_at IS NOT NULL) AS own_before
+    FROM holder
 ), classified AS (
     SELECT *,
-           CASE WHEN opted_out OR stopped THEN 'opted_out'
-                WHEN grant_at IS NOT NULL AND (reset_at IS NULL OR grant_at > reset_at) THEN 'covered'
-                WHEN grant_at IS NOT NULL THEN 'identity_changed'
-                WHEN before_at IS NOT NULL THEN 'out_of_scope'
+           CASE WHEN opted_out THEN 'opted_out'
+                WHEN stopped THEN 'marketing_stopped'
+                WHEN grant_at IS NOT NULL AND NOT own_grant THEN 'number_reassigned'
+                WHEN review THEN 'covered_identity_changed'
+                WHEN own_grant THEN 'covered'
+                WHEN in_service_window THEN 'user_initiated_window'
+                WHEN own_before THEN 'out_of_scope'
                 WHEN next_at IS NOT NULL THEN 'after_send'
-                ELSE 'missing' END AS consent_status,
-           -- With both an opt-out and a stop in force, the later one is named.
-           stopped AND (NOT opted_out OR preference_at > revoke_at) AS blocked_by_stop
+                ELSE 'missing' END AS consent_status
     FROM decided
+), shown AS (
+    -- The opt-in each status is about.
+    SELECT *,
+           CASE WHEN consent_status IN ('covered', 'covered_identity_changed', 'number_reassigned')
+                  OR (consent_status IN ('opted_out', 'marketing_stopped') AND own_grant) THEN 'grant'
+                WHEN consent_status = 'out_of_scope' THEN 'before'
+                WHEN consent_status = 'after_send' THEN 'next' END AS optin_kind
+    FROM classified
 )
 SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, sent_day, category, template_name, campaign,
        final_status, error_code, consent_status,
-       CASE WHEN consent_status IN ('covered', 'opted_out', 'identity_changed') THEN grant_at
-            WHEN consent_status = 'out_of_scope' THEN before_at WHEN consent_status = 'after_send' THEN next_at END AS optin_at,
-       CASE WHEN consent_status IN ('covered', 'opted_out', 'identity_changed') THEN grant_source
-            WHEN consent_status = 'out_of_scope' THEN before_source WHEN consent_status = 'after_send' THEN next_source END AS optin_source,
-       CASE WHEN consent_status IN ('covered', 'opted_out', 'identity_changed') THEN grant_scope
-            WHEN consent_status = 'out_of_scope' THEN before_scope WHEN consent_status = 'after_send' THEN next_scope END AS optin_scope,
-       CASE WHEN consent_status IN ('covered', 'opted_out', 'identity_changed') THEN grant_evidence
-            WHEN consent_status = 'out_of_scope' THEN before_evidence WHEN consent_status = 'after_send' THEN next_evidence END AS evidence_ref,
-       CASE WHEN consent_status IN ('covered', 'opted_out', 'identity_changed') THEN grant_under
-            WHEN consent_status = 'out_of_scope' THEN before_under WHEN consent_status = 'after_send' THEN next_under END AS optin_recorded_under,
-       CASE WHEN blocked_by_stop THEN 'marketing_stop' WHEN consent_status = 'opted_out' THEN 'opt_out'
-            WHEN consent_status = 'identity_changed' THEN reset_type END AS blocking_event,
-       CASE WHEN blocked_by_stop THEN preference_at WHEN consent_status = 'opted_out' THEN revoke_at
-            WHEN consent_status = 'identity_changed' THEN reset_at END AS blocking_event_at,
-       CASE WHEN blocked_by_stop THEN preference_evidence WHEN consent_status = 'opted_out' THEN revoke_evidence
-            WHEN consent_status = 'identity_changed' THEN reset_evidence END AS blocking_evidence_ref,
+       consent_status IN ('covered', 'covered_identity_changed', 'user_initiated_window') AS permitted,
+       (SELECT consent_scope FROM settings) AS consent_scope, in_service_window,
+       CASE optin_kind WHEN 'grant' THEN grant_at WHEN 'before' THEN before_at WHEN 'next' THEN next_at END AS optin_at,
+       CASE optin_kind WHEN 'grant' THEN grant_source WHEN 'before' THEN before_source WHEN 'next' THEN next_source END AS optin_source,
+       CASE optin_kind WHEN 'grant' THEN grant_scope WHEN 'before' THEN before_scope WHEN 'next' THEN next_scope END AS optin_scope,
+       CASE optin_kind WHEN 'grant' THEN grant_evidence WHEN 'before' THEN before_evidence WHEN 'next' THEN next_evidence END AS evidence_ref,
+       CASE optin_kind WHEN 'grant' THEN grant_under WHEN 'before' THEN before_under WHEN 'next' THEN next_under END AS optin_recorded_under,
+       CASE optin_kind WHEN 'grant' THEN grant_wording WHEN 'before' THEN before_wording WHEN 'next' THEN next_wording END AS optin_wording,
+       CASE optin_kind WHEN 'grant' THEN grant_business WHEN 'before' THEN before_business WHEN 'next' THEN next_business END AS optin_business_name,
+       CASE consent_status WHEN 'opted_out' THEN 'opt_out'
+            WHEN 'marketing_stopped' THEN CASE stop_source WHEN 'error_131050' THEN 'error_131050' ELSE 'marketing_stop' END
+            WHEN 'number_reassigned' THEN pass_type END AS blocking_event,
+       CASE consent_status WHEN 'opted_out' THEN optout_at WHEN 'marketing_stopped' THEN stop_at
+            WHEN 'number_reassigned' THEN pass_at END AS blocking_event_at,
+       CASE consent_status WHEN 'opted_out' THEN optout_evidence WHEN 'marketing_stopped' THEN stop_evidence
+            WHEN 'number_reassigned' THEN pass_evidence END AS blocking_evidence_ref,
+       CASE WHEN consent_status = 'covered_identity_changed' THEN signal_type END AS review_event,
+       CASE WHEN consent_status = 'covered_identity_changed' THEN signal_at END AS review_event_at,
+       CASE WHEN consent_status = 'covered_identity_changed' THEN signal_evidence END AS review_evidence_ref,
        CASE consent_status
-            WHEN 'opted_out' THEN
-                 CASE WHEN blocked_by_stop
-                      THEN format('the customer stopped marketing messages from this number on {} and had not resumed',
-                                  strftime(preference_at, '%Y-%m-%d %H:%M:%S UTC'))
-                      ELSE format('opt-out of {} recorded {} (evidence {}) and no opt-in covering {} since',
-                                  revoke_scope, strftime(revoke_at, '%Y-%m-%d %H:%M:%S UTC'), revoke_evidence, category) END
+            -- Evidence that can be a wamid (a chat message, a failed message) stays in its own column, so masking it
+            -- there masks it everywhere.
+            WHEN 'opted_out' THEN format('opt-out of {} ({}{}) recorded {} (evidence in blocking_evidence_ref) under {} scope and no opt-in covering {} since',
+                                         optout_scope, optout_source,
+                                         CASE WHEN optout_waba IS NULL THEN ', whole business' ELSE ', WABA ' || optout_waba END,
+                                         strftime(optout_at, '%Y-%m-%d %H:%M:%S UTC'),
+                                         (SELECT consent_scope FROM settings), category)
+            WHEN 'marketing_stopped' THEN
+                 CASE WHEN stop_source = 'error_131050'
+                      THEN format('Meta failed a marketing message to this customer with 131050 (user stopped marketing) sent {} from number {} (message in blocking_evidence_ref) and no resume since',
+                                  strftime(stop_at, '%Y-%m-%d %H:%M:%S UTC'), stop_phone)
+                      ELSE format('the customer stopped marketing messages on number {} on {} and had not resumed',
+                                  stop_phone, strftime(stop_at, '%Y-%m-%d %H:%M:%S UTC')) END
+            WHEN 'number_reassigned' THEN format('the opt-in (recorded {}) was given by the previous holder: the number passed on with {} on {}',
+                                                 strftime(grant_at, '%Y-%m-%d %H:%M:%S UTC'), pass_type,
+                                                 strftime(pass_at, '%Y-%m-%d %H:%M:%S UTC'))
+            WHEN 'covered_identity_changed' THEN format('opt-in for {} via {} recorded {} (evidence {}) was in force; {} on {} since: re-verify the customer',
+                                                        grant_scope, grant_source, strftime(grant_at, '%Y-%m-%d %H:%M:%S UTC'),
+                                                        grant_evidence, signal_type, strftime(signal_at, '%Y-%m-%d %H:%M:%S UTC'))
             WHEN 'covered' THEN format('opt-in for {} via {} recorded {} (evidence {}) was in force',
                                        grant_scope, grant_source, strftime(grant_at, '%Y-%m-%d %H:%M:%S UTC'), grant_evidence)
-            WHEN 'identity_changed' THEN format('the only opt-in covering {} (recorded {}) predates {} on {}; none since',
-                                                category, strftime(grant_at, '%Y-%m-%d %H:%M:%S UTC'), reset_type,
-                                                strftime(reset_at, '%Y-%m-%d %H:%M:%S UTC'))
+            WHEN 'user_initiated_window' THEN 'no opt-in covers it, but the customer had written to this number within the 24 hours before: a reply inside their customer-service window'
             WHEN 'out_of_scope' THEN format('opted in for {} only (recorded {}); no opt-in covers {}',
                                             before_scope, strftime(before_at, '%Y-%m-%d %H:%M:%S UTC'), category)
-            WHEN 'after_send' THEN format('no opt-in before the send; the first was recorded {}, {} later',
-                                          strftime(next_at, '%Y-%m-%d %H:%M:%S UTC'), next_at - sent_at)
-            ELSE 'no opt-in recorded for this customer or any id linked to them' END AS reason
-FROM classified
+            WHEN 'after_send' THEN format('no opt-in covering {} before the send; the first was recorded {}, {} later',
+                                          category, strftime(next_at, '%Y-%m-%d %H:%M:%S UTC'), next_at - sent_at)
+            ELSE format('no opt-in covering {} recorded for this customer or any id linked to them', category) END AS reason
+FROM shown
 ORDER BY sent_at, message_id

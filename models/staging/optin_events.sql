@@ -1,4 +1,5 @@
--- staging.optin_events: one row per consent event the business recorded (opt_in / opt_out), in event time.
+-- staging.optin_events: one row per consent event the business recorded (opt_in / opt_out), in event time, with
+-- the opt-in's wording and the business it names when the register keeps them.
 -- materialize: table
 -- inputs: optin_events
 -- column customer_id: The customer as the business recorded the consent (phone number or BSUID).
@@ -11,6 +12,6 @@
 -- column _load_id: raw.load_audit load that brought the row.
 -- column _line_no: Line of the row in its landing file.
 SELECT customer_id, lower(event) AS event, event_at, source, lower(scope) AS scope, evidence_ref, waba_id,
-       load_id AS _load_id, line_no AS _line_no
+       wording, business_name, load_id AS _load_id, line_no AS _line_no
 FROM raw.optin_events
-ORDER BY event_at
+ORDER BY event_at, load_id, line_no

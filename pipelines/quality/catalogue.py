@@ -157,6 +157,15 @@ def compliance_checks() -> list[Check]:
                    SELECT a.message_id, row_number() OVER () AS rn FROM marts.optin_audit a
                    ANTI JOIN marts.message_ledger l USING (message_id))""",
             "every marts.optin_audit.message_id in marts.message_ledger"),
+        sql_check(
+            "covering_optins_name_the_business", audit, WARN,
+            "The opt-ins that permit sends name the business (policy: the opt-in must name it; optins/*.csv "
+            "column business_name).",
+            """SELECT count(*), string_agg(evidence_ref, ', ' ORDER BY evidence_ref) FILTER (rn <= 3) FROM (
+                   SELECT evidence_ref, row_number() OVER (ORDER BY evidence_ref, optin_recorded_under, optin_at) AS rn
+                   FROM (SELECT DISTINCT optin_recorded_under, optin_at, evidence_ref FROM marts.optin_audit
+                         WHERE consent_status IN ('covered', 'covered_identity_changed') AND optin_business_name IS NULL))""",
+            "every covering opt-in has a business_name"),
         expectation_check(
             "coverage_rate_is_a_share", coverage, WARN, "coverage_rate is between 0 and 1.",
             """SELECT day, unnest([min(coverage_rate), max(coverage_rate)]) AS coverage_rate

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.compliance import CONSENT_STATUSES
+from pipelines.compliance import CONSENT_STATUSES, PERMITTED_STATUSES
 from pipelines.reports import charts
 from pipelines.reports.tables import query_table
 
 TITLE = "Compliance"
 QUESTION = "Did every business-initiated message have a provable opt-in, and where did it not?"
 
-NOT_COVERED = [s for s in CONSENT_STATUSES if s != "covered"]
+NOT_COVERED = [s for s in CONSENT_STATUSES if s not in PERMITTED_STATUSES]
 
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:
     statuses = ", ".join(f"sum({s}) AS {s}" for s in CONSENT_STATUSES)
     messages, covered, meta_stop = conn.execute(
-        "SELECT coalesce(sum(messages), 0), coalesce(sum(covered), 0), coalesce(sum(meta_failed_131050), 0) "
+        "SELECT coalesce(sum(messages), 0), coalesce(sum(permitted), 0), coalesce(sum(meta_failed_131050), 0) "
         "FROM marts.optin_coverage_daily").fetchone()
     return {
         "kpis": [
             ("Business-initiated messages", f"{messages:,}"),
-            ("With a provable opt-in", f"{covered / messages:.1%}" if messages else "n/a"),
-            ("Without one", f"{messages - covered:,}"),
+            ("Permitted (opt-in, or a reply in the customer's window)", f"{covered / messages:.1%}" if messages else "n/a"),
+            ("Not permitted", f"{messages - covered:,}"),
             ("Failed by Meta: marketing stopped (131050)", f"{meta_stop:,}"),
         ],
         "coverage": charts.lines(conn.execute("""
-            SELECT date_trunc('week', day)::DATE AS week, category, sum(covered) / sum(messages)
+            SELECT date_trunc('week', day)::DATE AS week, category, sum(permitted) / sum(messages)
             FROM marts.optin_coverage_daily GROUP BY ALL ORDER BY week""").fetchall(),
             "compliance-coverage", "coverage rate (weekly)", hover="%{y:.1%}", y_format=".0%"),
         "statuses": charts.stacked_bars(conn.execute(f"""
@@ -42,14 +42,14 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
             ORDER BY messages DESC""",
             [("Consent status", "text"), ("Messages", "int"), ("Share", "share")]),
         "templates": query_table(conn, f"""
-            SELECT template_name, category, sum(messages), sum(messages) - sum(covered) AS without,
-                   1 - sum(covered) / sum(messages), {", ".join(f"sum({s})" for s in NOT_COVERED)}
+            SELECT template_name, category, sum(messages), sum(messages) - sum(permitted) AS without,
+                   1 - sum(permitted) / sum(messages), {", ".join(f"sum({s})" for s in NOT_COVERED)}
             FROM marts.optin_coverage_daily GROUP BY ALL HAVING without > 0 ORDER BY without DESC LIMIT 25""",
             [("Template", "text"), ("Category", "text"), ("Messages", "int"), ("Without opt-in", "int"),
              ("Share without", "share")] + [(s, "int") for s in NOT_COVERED]),
         "campaigns": query_table(conn, f"""
-            SELECT coalesce(campaign, '(no campaign)'), sum(messages), sum(messages) - sum(covered) AS without,
-                   1 - sum(covered) / sum(messages), {", ".join(f"sum({s})" for s in NOT_COVERED)}
+            SELECT coalesce(campaign, '(no campaign)'), sum(messages), sum(messages) - sum(permitted) AS without,
+                   1 - sum(permitted) / sum(messages), {", ".join(f"sum({s})" for s in NOT_COVERED)}
             FROM marts.optin_coverage_daily GROUP BY ALL HAVING without > 0 ORDER BY without DESC LIMIT 25""",
             [("Campaign", "text"), ("Messages", "int"), ("Without opt-in", "int"), ("Share without", "share")]
             + [(s, "int") for s in NOT_COVERED]),

@@ -114,6 +114,8 @@ def write_accounts(out: Path, world: World, truth: Truth) -> None:
 
 
 OPTIN_SOURCES = ("website_form", "checkout", "whatsapp_keyword", "ctwa_ad", "in_store")
+BUSINESS_NAMES = {"1059234782391023": "Loja Exemplo Group", "2274019283746510": "Northwind Retail Ltd"}
+OPTIN_WORDING = "Yes, {business} may send me {scope} messages on WhatsApp. Reply STOP to opt out."
 
 
 def _iso(ts: int) -> str:
@@ -156,12 +158,17 @@ def write_optins(out: Path, world: World, seed: int, truth: Truth) -> dict[int, 
             if ts > end_ts:
                 break
             evidence = f"ev-{r.getrandbits(48):012x}"
-            rows.append((_customer_id(c, ts), event, _iso(ts), source if event == "opt_in" else "whatsapp_keyword",
-                         scope, evidence, c.phone.waba.waba_id))
+            opt_in = event == "opt_in"
+            # the opt-in names the business (M-OPTIN); the register keeps the wording the customer agreed to
+            business_name = BUSINESS_NAMES.get(c.phone.waba.portfolio_id, "") if opt_in else ""
+            rows.append((_customer_id(c, ts), event, _iso(ts), source if opt_in else "whatsapp_keyword",
+                         scope, evidence, c.phone.waba.waba_id,
+                         OPTIN_WORDING.format(business=business_name, scope=scope) if opt_in else "", business_name))
             written.setdefault(c.idx, []).append((ts, event, scope, rows[-1][0]))
     rows.sort(key=lambda row: (row[2], row[0], row[1]))
     rel = "optins/optins.csv"
-    writers.write_csv(out / rel, ("customer_id", "event", "event_at", "source", "scope", "evidence_ref", "waba_id"), rows)
+    writers.write_csv(out / rel, ("customer_id", "event", "event_at", "source", "scope", "evidence_ref", "waba_id",
+                                  "wording", "business_name"), rows)
     truth.file(rel).rows_in += len(rows)
     truth.expected["optin_events"] += len(rows)
     return written

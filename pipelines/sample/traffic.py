@@ -190,10 +190,13 @@ class Traffic:
                 return i
         return len(cum) - 1
 
-    def _inbound(self, day: date, c: Customer, t: int, mtype: str, onprem: bool, referral: bool) -> None:
+    def _inbound(self, day: date, c: Customer, t: int, mtype: str, onprem: bool, referral: bool,
+                 text: str | None = None) -> None:
         r = self.r
         mid = self._onprem_id() if onprem else self._wamid(c)
         msg = payloads.inbound_message(r, mtype, mid, c, t, c.phone)
+        if text is not None:  # a scripted text (consent scenarios: a keyword written in the chat)
+            msg["text"] = {"body": text}
         if referral:
             payloads.add_referral(r, msg, f"ARAkLkA{r.getrandbits(96):024x}")
             c.fep_pending_until = t + 86400  # the business's first reply within 24 h opens the free window

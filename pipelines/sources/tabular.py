@@ -40,6 +40,7 @@ class TabularSource:
     optional: dict[str, str]
     prefix: str = ""               # file-name prefix within a shared folder
     suffixes: tuple[str, ...] = (".csv", ".csv.gz", ".parquet")
+    exclude: tuple[str, ...] = ()  # file-name prefixes in the folder that belong to another source
 
     @property
     def table(self) -> str:
@@ -80,7 +81,14 @@ SOURCES = [
         "optin_events", "optins",
         required={"customer_id": "VARCHAR", "event": "VARCHAR", "event_at": "TIMESTAMPTZ", "source": "VARCHAR",
                   "scope": "VARCHAR", "evidence_ref": "VARCHAR"},
-        optional={"waba_id": "VARCHAR"},
+        optional={"waba_id": "VARCHAR", "wording": "VARCHAR", "business_name": "VARCHAR"},
+        exclude=("chat_keywords",),
+    ),
+    TabularSource(
+        # the business's own chat keyword list (landing/optins/chat_keywords*.csv); replaces the bundled one
+        "chat_keywords", "optins", prefix="chat_keywords", suffixes=(".csv",),
+        required={"language": "VARCHAR", "keyword": "VARCHAR", "match_rule": "VARCHAR", "action": "VARCHAR"},
+        optional={},
     ),
     TabularSource(
         "rate_cards", "rate_cards",
@@ -100,13 +108,15 @@ STORED_TYPES = {"DECIMAL": "DECIMAL(18, 6)", "MONTH": "DATE"}
 PROBLEM_NAMES = {"TIMESTAMPTZ": "bad_timestamp", "DATE": "bad_date", "MONTH": "bad_month", "DECIMAL": "bad_number", "BIGINT": "bad_integer"}
 # Values that must be present for a row to mean anything.
 NOT_NULL = {"message_id", "sent_at", "snapshot_at", "waba_id", "customer_id", "event_at", "effective_from", "rate",
-            "phone_number_id", "template_id", "market", "category", "month", "amount"}
+            "phone_number_id", "template_id", "market", "category", "month", "amount", "keyword"}
 
 
 def ensure_table(conn: duckdb.DuckDBPyConnection, source: TabularSource) -> None:
     cols = ", ".join(f"{c} {STORED_TYPES.get(t, t)}" for c, t in source.columns.items())
     conn.execute(f"CREATE TABLE IF NOT EXISTS {source.table} (load_id BIGINT NOT NULL, line_no BIGINT NOT NULL, "
                  f"content_md5 UHUGEINT NOT NULL, {cols})")
+    for c, t in source.optional.items():  # a warehouse from before an optional column was added gains it
+        conn.execute(f"ALTER TABLE {source.table} ADD COLUMN IF NOT EXISTS {c} {STORED_TYPES.get(t, t)}")
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -147,7 +157,8 @@ def _read_csv(conn, path: Path) -> None:
 def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: TabularSource,
                  progress: Callable[[str], None] = lambda _: None) -> dict:
     ensure_table(conn, source)
-    files = find_files(landing, source.folder, source.suffixes, prefix=source.prefix)
+    files = [f for f in find_files(landing, source.folder, source.suffixes, prefix=source.prefix)
+             if not Path(f.rel_path).name.lower().startswith(source.exclude)]
     todo, skipped = files_to_load(conn, source.name, files, source.table)
     totals = LoadTotals(source.name, len(files), len(skipped), progress)
     for f in todo:

@@ -11,6 +11,8 @@ WITH RECURSIVE ids AS (
     SELECT customer_id FROM marts.message_ledger
     UNION SELECT customer_id FROM staging.optin_events
     UNION SELECT customer_id FROM staging.user_preferences
+    -- senders of texts: a chat keyword is recorded under them
+    UNION SELECT customer_id FROM staging.inbound_messages WHERE message_type = 'text'
     UNION SELECT wa_id FROM staging.customer_identities
     UNION SELECT user_id FROM staging.customer_identities
     UNION SELECT unnest([previous_customer_id, previous_wa_id, previous_user_id, new_wa_id, new_user_id])

@@ -48,6 +48,8 @@ raw_accounts = _tabular_asset(
     "accounts", "One row per WABA from landing/business_manager/accounts.csv: portfolio, timezone, currency.")
 raw_optin_events = _tabular_asset(
     "optin_events", "One row per consent event from landing/optins/*.csv.")
+raw_chat_keywords = _tabular_asset(
+    "chat_keywords", "One row per chat keyword from landing/optins/chat_keywords*.csv (the business's own list).")
 raw_rate_cards = _tabular_asset(
     "rate_cards", "One row per rate from landing/rate_cards/*.csv.")
 raw_invoices = _tabular_asset(
@@ -73,4 +75,4 @@ def raw_graph_responses(context: dg.AssetExecutionContext, warehouse: WarehouseR
 
 def raw_assets() -> list[dg.AssetsDefinition]:
     return [raw_webhook_deliveries, raw_message_logs, raw_phone_number_snapshots, raw_template_snapshots,
-            raw_accounts, raw_optin_events, raw_rate_cards, raw_invoices, raw_graph_responses]
+            raw_accounts, raw_optin_events, raw_chat_keywords, raw_rate_cards, raw_invoices, raw_graph_responses]
