@@ -9,6 +9,8 @@
 -- column scope: What the consent covers (lower case).
 -- column evidence_ref: The business's reference to its evidence.
 -- column waba_id: The WABA the consent was recorded for.
+-- column wording: The opt-in text the customer agreed to, when the register keeps it (policy: it must name the business).
+-- column business_name: The business the opt-in names, when the register keeps it.
 -- column _load_id: raw.load_audit load that brought the row.
 -- column _line_no: Line of the row in its landing file.
 SELECT customer_id, lower(event) AS event, event_at, source, lower(scope) AS scope, evidence_ref, waba_id,
