@@ -90,3 +90,12 @@ def test_ana_is_one_alias_chain(life):
     assert ana[W1] == at(4) and ana[A2] == at(4) and ana[A1] <= at(4)
     by_number = {alias for customer, alias, _, _ in life["aliases"] if customer == W1}
     assert A1 in by_number  # what Ana did BSUID-only counts for the number she had then
+
+
+def test_the_recycled_numbers_new_owner_inherits_nothing_of_ana_after_the_pair_ended(life):
+    # Meta's Business-scoped user IDs page (Jun 29, 2026): a number that passes to a new owner is a new person.
+    # Bo (B1) reaches Ana's ids only through the recycled number W1, and only for what was recorded under
+    # them while the W1-A1 pair held (before day 4), never open-ended.
+    bo = {alias: until for customer, alias, _, until in life["aliases"] if customer == B1}
+    assert {A2, A3, W2}.isdisjoint(bo)
+    assert isinstance(bo.get(A1), datetime) and bo[A1] <= at(4)  # not 'infinity'
