@@ -115,6 +115,7 @@ class Forwarder:
         self._conn.close()
 
     def _refresh_depth(self) -> None:
+        self._refreshed = time.monotonic()
         self.state.depth, self.state.oldest_received_at = self._conn.execute(
             "SELECT count(*), min(received_at) FROM outbox").fetchone()
 
@@ -122,6 +123,8 @@ class Forwarder:
         while not self._stop.is_set():
             wait = self.state.paused_until - time.time()
             if wait > 0:
+                if time.monotonic() - self._refreshed > 1.0:
+                    self._refresh_depth()   # keep /healthz current while the app is down
                 self._stop.wait(min(wait, self.poll))
                 continue
             rows = self._conn.execute(
