@@ -24,11 +24,22 @@ from pipelines.receive.recovery import recover_parts
 from pipelines.receive.stats import Counters, RejectedSample, minute_line
 
 log = logging.getLogger("waba.receive")
-OK = Response(b"", status_code=200)
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _Disconnected(Exception):
+    """The client went away before sending its whole body: nothing to archive, nobody to answer."""
+
+
+async def _respond(send, status: int, body: bytes, close: bool = False) -> None:
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"text/plain; charset=utf-8")]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class Receiver:
@@ -62,7 +73,7 @@ class Receiver:
 
             def after_write(entries: list) -> None:
                 self.outbox.add(entries)
-                self.forwarder.notify()
+                self.forwarder.added(len(entries))
         self.writer = ArchiveWriter(self.config.live, self.host, self.pid, self.clock, self.config.gzip,
                                     after_write=after_write, tick_seconds=self.tick)
         self.writer.start()
@@ -94,44 +105,49 @@ class Receiver:
                     else "hub.mode is not subscribe" if params.get("hub.mode") != "subscribe" else "wrong verify token")
         return PlainTextResponse("verification refused", status_code=403)
 
-    async def deliver(self, request: Request) -> Response:
+    async def deliver(self, scope, receive, send) -> None:
+        """POST /webhook as a bare ASGI endpoint: the hot path skips the framework's request objects."""
         received_at = self.clock()
         self.counters.received += 1
-        headers = kept_headers(request.headers.raw)
+        headers = kept_headers(scope["headers"])
         try:
-            body = await self._read_body(request)
+            body = await self._read_body(scope, receive)
         except _TooLarge:
             self.counters.rejected_too_large += 1
-            self.rejected.add("too_large", headers, b"", _client(request))
-            return PlainTextResponse(f"body over {self.config.max_body_bytes} bytes", status_code=413,
-                                     headers={"Connection": "close"})
+            self.rejected.add("too_large", headers, b"", _client(scope))
+            return await _respond(send, 413, f"body over {self.config.max_body_bytes} bytes".encode(), close=True)
         signature = headers.get(SIGNATURE_HEADER)
         if self.config.app_secret is not None and not signature_matches(self.config.app_secret, body, signature):
             self.counters.rejected_signature += 1
-            self.rejected.add("missing_signature" if not signature else "bad_signature", headers, body, _client(request))
-            return PlainTextResponse("signature check failed", status_code=403)
+            self.rejected.add("missing_signature" if not signature else "bad_signature", headers, body, _client(scope))
+            return await _respond(send, 403, b"signature check failed")
         entry = OutboxEntry(iso_utc(received_at), signature, body) if self.forwarder else None
         try:
             await self.writer.append(capture_line(received_at, headers, body), received_at, entry)
         except ArchiveError as exc:
             self.counters.failed_archive += 1
             log.error("could not archive a delivery (answered 503, Meta will retry): %s", exc)
-            return PlainTextResponse("could not archive; retry", status_code=503)
+            return await _respond(send, 503, b"could not archive; retry")
         self.counters.archived += 1
-        return OK
+        await _respond(send, 200, b"")
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, scope, receive) -> bytes:
         cap = self.config.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > cap:
-            raise _TooLarge
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > cap:
+                raise _TooLarge
         chunks, size = [], 0
-        async for chunk in request.stream():
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > cap:
                 raise _TooLarge
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def health(self, request: Request) -> Response:
         writer = self.writer.counters
@@ -166,8 +182,9 @@ class Receiver:
             before = now
 
 
-def _client(request: Request) -> str | None:
-    return f"{request.client.host}:{request.client.port}" if request.client else None
+def _client(scope) -> str | None:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else None
 
 
 def create_app(receiver: Receiver) -> Starlette:
@@ -181,8 +198,18 @@ def create_app(receiver: Receiver) -> Starlette:
             ticker.cancel()
             await asyncio.to_thread(receiver.close)
 
-    return Starlette(routes=[
+    framework = Starlette(routes=[
         Route("/webhook", receiver.verify, methods=["GET"]),
-        Route("/webhook", receiver.deliver, methods=["POST"]),
         Route("/healthz", receiver.health, methods=["GET"]),
     ], lifespan=lifespan)
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/webhook":
+            try:
+                await receiver.deliver(scope, receive, send)
+            except _Disconnected:
+                pass
+        else:
+            await framework(scope, receive, send)
+
+    return app

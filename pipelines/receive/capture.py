@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timezone
 
 import orjson
 
@@ -46,7 +46,7 @@ def kept_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 def iso_utc(moment: datetime) -> str:
     """2026-12-01T21:03:30.123456Z: microseconds, UTC, the offset always written."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def capture_line(received_at: datetime, headers: dict[str, str], body: bytes) -> bytes:

@@ -96,14 +96,17 @@ class Forwarder:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._backoff = 0.0
+        self._depth_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="waba-forward", daemon=True)
         self._refresh_depth()
 
     def start(self) -> None:
         self._thread.start()
 
-    def notify(self) -> None:
-        """New entries were added: look now instead of at the next poll."""
+    def added(self, count: int) -> None:
+        """`count` entries were just added (by the archive thread): count them and look now."""
+        with self._depth_lock:
+            self.state.depth += count
         self._wake.set()
 
     def stop(self) -> None:
@@ -115,9 +118,11 @@ class Forwarder:
         self._conn.close()
 
     def _refresh_depth(self) -> None:
+        """Re-read the depth and the oldest waiting entry (the forwarding lag) from the outbox."""
         self._refreshed = time.monotonic()
-        self.state.depth, self.state.oldest_received_at = self._conn.execute(
-            "SELECT count(*), min(received_at) FROM outbox").fetchone()
+        with self._depth_lock:
+            self.state.depth, self.state.oldest_received_at = self._conn.execute(
+                "SELECT count(*), min(received_at) FROM outbox").fetchone()
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -46,34 +46,51 @@ def _complete_length(fd: int, size: int) -> int:
 
 
 def recover_parts(live: Path, host: str, gzip: bool) -> list[Recovered]:
-    recovered = []
+    recovered: list[Recovered] = []
     for part in _own_parts(live, host):
-        fd = os.open(part, os.O_RDWR)
+        try:
+            fd = os.open(part, os.O_RDWR)
+        except FileNotFoundError:
+            continue  # another receiver starting at the same time closed it first
         try:
             if not try_lock(fd):
                 continue  # a live receiver's current file
-            if part.name.endswith(".new"):  # created but never linked: holds nothing
-                os.unlink(part)
-                continue
-            scratch = closed_name(part, False).with_name(closed_name(part, False).name + GZ_TMP)
-            if scratch.exists():
-                os.unlink(scratch)
-            if closed_name(part, True).exists() or closed_name(part, False).exists():
-                os.unlink(part)  # killed after publishing, before removing the .part
-                fsync_dir(part.parent)
-                recovered.append(Recovered(part, None, 0, 0))
-                continue
-            size = os.fstat(fd).st_size
-            keep = _complete_length(fd, size)
-            if keep < size:
-                _write_torn(part, os.pread(fd, size - keep, keep))
-                os.ftruncate(fd, keep)
-                os.fsync(fd)
-            lines = _count_lines(fd, keep)
+            if not _still_named(part, fd):
+                continue  # closed by another receiver between our open and our lock
+            result = _recover_locked(part, fd, gzip)
         finally:
-            os.close(fd)
-        recovered.append(Recovered(part, close_part(part, gzip), lines, size - keep))
+            os.close(fd)  # only now, with the file published: the lock is what keeps others off it
+        if result:
+            recovered.append(result)
     return recovered
+
+
+def _still_named(part: Path, fd: int) -> bool:
+    try:
+        return os.stat(part).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _recover_locked(part: Path, fd: int, gzip: bool) -> Recovered | None:
+    if part.name.endswith(".new"):  # created but never linked: holds nothing
+        os.unlink(part)
+        return None
+    plain = closed_name(part, False)
+    scratch = plain.with_name(plain.name + GZ_TMP)
+    if scratch.exists():
+        os.unlink(scratch)
+    if closed_name(part, True).exists() or plain.exists():
+        os.unlink(part)  # killed after publishing, before removing the .part
+        fsync_dir(part.parent)
+        return Recovered(part, None, 0, 0)
+    size = os.fstat(fd).st_size
+    keep = _complete_length(fd, size)
+    if keep < size:
+        _write_torn(part, os.pread(fd, size - keep, keep))
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
+    return Recovered(part, close_part(part, gzip), _count_lines(fd, keep), size - keep)
 
 
 def _write_torn(part: Path, tail: bytes) -> None:
