@@ -100,6 +100,22 @@ def client_process(port: int, connections: int, offset: int, stride: int, second
         json.dump({"cpu": usage.ru_utime + usage.ru_stime, "requests": out}, handle)
 
 
+async def _floor_app(scope, receive, send) -> None:
+    """The same server stack doing nothing: reads the body, answers 200. What the machine allows right now."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _serve_floor(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(_floor_app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -123,11 +139,41 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
+def wait_listening(port: int) -> None:
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+def run_clients(port: int, args, label: str) -> tuple[list[dict], float]:
+    """--connections split over --client-processes for --seconds; returns their results and the wall time."""
+    procs, files = [], []
+    per_process = args.connections // args.client_processes
+    for p in range(args.client_processes):
+        path = str(args.work / f"client-{label}-{p}.json")
+        files.append(path)
+        procs.append(multiprocessing.Process(target=client_process, args=(
+            port, per_process, p * per_process, args.connections, args.seconds, path)))
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    return [json.load(open(path)) for path in files], time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--client-processes", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="the receiver's --workers (default 1)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure a bare uvicorn app that archives nothing, with the same client")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "receive")
     args = parser.parse_args()
 
@@ -138,27 +184,10 @@ def main() -> int:
     env = {**os.environ, "WABA_APP_SECRET": SECRET.decode(), "WABA_VERIFY_TOKEN": "bench"}
     log = open(args.work / "receiver.log", "wb")
     receiver = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "receive", "--landing", str(landing),
-                                 "--port", str(port), "--log-interval", "10"], env=env, cwd=ROOT, stdout=log,
+                                 "--port", str(port), "--log-interval", "10", "--workers", str(args.workers)], env=env, cwd=ROOT, stdout=log,
                                 stderr=subprocess.STDOUT)
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    procs, files = [], []
-    per_process = args.connections // args.client_processes
-    for p in range(args.client_processes):
-        path = str(args.work / f"client-{p}.json")
-        files.append(path)
-        procs.append(multiprocessing.Process(target=client_process, args=(
-            port, per_process, p * per_process, args.connections, args.seconds, path)))
-    started = time.perf_counter()
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join()
-    elapsed = time.perf_counter() - started
+    wait_listening(port)
+    loaded, elapsed = run_clients(port, args, "receive")
     import urllib.request
 
     health = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz"))
@@ -167,7 +196,6 @@ def main() -> int:
     receiver.returncode = 0
     log.close()
 
-    loaded = [json.load(open(path)) for path in files]
     results = [r for client in loaded for r in client["requests"]]
     client_cpu = sum(client["cpu"] for client in loaded)
     ok = [r for r in results if r[1] == 200]
@@ -175,17 +203,31 @@ def main() -> int:
     archived = archived_ids(landing)
     lost = sum(1 for n, _, _ in ok if wamid(n) not in archived)
     print(f"{args.connections} connections ({args.client_processes} client process(es)), "
+          f"{args.workers} receiver worker(s), "
           f"{elapsed:.1f} s, fsync on")
-    print("| deliveries | non-200 | deliveries/s | p50 ms | p99 ms | max ms | lost |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {len(ok)} | {len(results) - len(ok)} | {len(ok) / elapsed:,.0f} | {percentile(latencies, 0.50) * 1000:.1f} "
-          f"| {percentile(latencies, 0.99) * 1000:.1f} | {latencies[-1] * 1000:.1f} | {lost} |")
+    print("| server | deliveries | non-200 | deliveries/s | p50 ms | p99 ms | max ms | lost |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| waba receive | {len(ok)} | {len(results) - len(ok)} | {len(ok) / elapsed:,.0f} | "
+          f"{percentile(latencies, 0.50) * 1000:.1f} | {percentile(latencies, 0.99) * 1000:.1f} | "
+          f"{latencies[-1] * 1000:.1f} | {lost} |")
+    if args.floor:
+        floor_port = free_port()
+        floor = multiprocessing.Process(target=_serve_floor, args=(floor_port,))
+        floor.start()
+        wait_listening(floor_port)
+        floor_loaded, floor_elapsed = run_clients(floor_port, args, "floor")
+        floor.terminate()
+        floor.join()
+        f_ok = sorted(r[2] for c in floor_loaded for r in c["requests"] if r[1] == 200)
+        print(f"| bare uvicorn (floor) | {len(f_ok)} | - | {len(f_ok) / floor_elapsed:,.0f} | "
+              f"{percentile(f_ok, 0.50) * 1000:.1f} | {percentile(f_ok, 0.99) * 1000:.1f} | {f_ok[-1] * 1000:.1f} | - |")
     cpu = usage.ru_utime + usage.ru_stime
     print(f"receiver CPU: {cpu:.1f} s ({cpu / max(len(ok), 1) * 1e6:.0f} us per delivery), clients' CPU: "
           f"{client_cpu:.1f} s; "
           f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    groups = health["archive"]["fsync_groups"]
-    print(f"fsync groups: {groups} ({health['counters']['archived'] / max(groups, 1):.1f} deliveries per fsync)")
+    groups = health["archive"]["fsync_groups"]   # of the worker that answered
+    print(f"fsync groups (one worker): {groups} ({health['counters']['archived'] / max(groups, 1):.1f} deliveries "
+          "per fsync)")
     print(f"receiver log: {args.work / 'receiver.log'}")
     return 0 if lost == 0 and ok else 1
 

@@ -153,6 +153,7 @@ class Receiver:
         writer = self.writer.counters
         body = {
             "status": "ok" if writer.last_error is None else "failing",
+            "pid": self.pid,
             "uptime_seconds": round(time.time() - self.started_at, 1),
             "counters": self.counters.snapshot() | {"forwarded": self._forwarded()},
             "archive": {"current_file": str(self.writer.current_file) if self.writer.current_file else None,

@@ -33,6 +33,9 @@ def add_receive_parser(commands) -> None:
     receive.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
                          help="larger POST bodies get 413 (default %(default)s = 4 MiB; Meta's payloads are at "
                               "most 3 MB)")
+    receive.add_argument("--workers", type=int, default=1, metavar="N",
+                         help="worker processes accepting on the port (default %(default)s); each writes its own "
+                              "hour file; one per core is plenty. Not with --forward (one outbox, one forwarder)")
     receive.add_argument("--gzip", action="store_true", help="compress each closed hour file to .jsonl.gz")
     receive.add_argument("--log-interval", type=float, default=60.0, metavar="SECONDS",
                          help="seconds between the one-line counters log (default %(default)s)")
@@ -45,6 +48,10 @@ def cmd_receive(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port must be between 1 and 65535, got {args.port}")
+    if not 1 <= args.workers <= 64:
+        raise UserError(f"--workers must be between 1 and 64, got {args.workers}")
+    if args.workers > 1 and args.forward:
+        raise UserError("--forward needs a single worker (one outbox, one forwarder): drop --workers or --forward")
     if args.max_body_bytes < 1:
         raise UserError("--max-body-bytes must be positive")
     if args.forward and not args.forward.startswith(("http://", "https://")):
@@ -55,7 +62,8 @@ def cmd_receive(args: argparse.Namespace) -> int:
     secret, token = secrets_from_env(args.insecure_no_signature)
     serve(ReceiveConfig(landing=args.landing, host=args.host, port=args.port, forward=args.forward,
                         state=args.state, max_body_bytes=args.max_body_bytes, gzip=args.gzip, app_secret=secret,
-                        verify_token=token, insecure=args.insecure_no_signature, log_interval=args.log_interval))
+                        verify_token=token, insecure=args.insecure_no_signature, log_interval=args.log_interval),
+          workers=args.workers)
     return 0
 
 

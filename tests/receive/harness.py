@@ -3,6 +3,7 @@ in its own process (to be killed); realistic signed Meta envelopes; a small app 
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import hashlib
 import hmac
 import json
@@ -214,3 +215,38 @@ def live_files(landing: Path, pattern: str = "*") -> list[Path]:
 
 def utc(*parts) -> datetime:
     return datetime(*parts, tzinfo=timezone.utc)
+
+
+def load_until_signalled(receiver, stop_action, threads=16, seconds=2.0, per_body=10, min_acknowledged=150):
+    """Clients post batched status envelopes until `stop_action` ends the receiver (after `seconds` and
+    `min_acknowledged` deliveries, however slow the shared machine is); returns the acknowledged n."""
+    acknowledged: list[int] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    counter = iter(range(10**9))
+
+    def client_loop(_):
+        with httpx.Client(timeout=10) as client:
+            while not stop.is_set():
+                with lock:
+                    n = next(counter)
+                body = status_envelope([n * per_body + k for k in range(per_body)], entries=2)
+                try:
+                    response = post(client, receiver.url, body)
+                except httpx.HTTPError:
+                    continue  # the receiver went away mid-request: not acknowledged
+                if response.status_code == 200:
+                    with lock:
+                        acknowledged.append(n)
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(client_loop, i) for i in range(threads)]
+        started = time.monotonic()
+        while time.monotonic() - started < seconds or (len(acknowledged) < min_acknowledged
+                                                       and time.monotonic() - started < 120):
+            time.sleep(0.05)
+        stop_action()
+        stop.set()
+        for f in futures:
+            f.result()
+    return acknowledged

@@ -4,18 +4,13 @@ The rule under test is the issue's: a delivery answered 200 is on disk, so after
 acknowledged delivery is in the archive; a half-written last line was never acknowledged and is kept
 aside (quarantined with a reason), never breaking the loader.
 """
-import concurrent.futures
 import fcntl
 import json
 import os
-import threading
-import time
-
-import httpx
 
 from conftest import capture, load_all
 from pipelines.receive.recovery import recover_parts
-from receive.harness import HOST, ReceiverProcess, live_files, post, status_envelope, wamid
+from receive.harness import HOST, ReceiverProcess, live_files, load_until_signalled, status_envelope, wamid
 
 
 def _write_part(landing, name, lines, tail=b""):
@@ -74,7 +69,7 @@ def test_a_part_without_any_newline_is_all_torn_and_an_empty_one_closes_empty(la
 
 def test_kill_9_under_load_loses_no_acknowledged_delivery(tmp_path, landing, warehouse, query):
     receiver = ReceiverProcess(landing).wait_ready()
-    acknowledged = _load_until_signalled(receiver, receiver.kill9)   # no chance to close anything
+    acknowledged = load_until_signalled(receiver, receiver.kill9)   # no chance to close anything
     assert len(acknowledged) > 100, "the load was too light to test anything"
     assert len(live_files(landing, "*.part")) == 1 and live_files(landing, "*.jsonl") == []
     # A new receiver recovers the killed one's file on start, then stops cleanly.
@@ -91,41 +86,10 @@ def test_kill_9_under_load_loses_no_acknowledged_delivery(tmp_path, landing, war
                  "OR rows_in <> rows_loaded + rows_duplicate + rows_quarantined") == [(0,)]
 
 
-def _load_until_signalled(receiver, stop_action, threads=16, seconds=3.0, per_body=10):
-    """Clients post batched status envelopes until `stop_action` ends the receiver; returns acknowledged n."""
-    acknowledged: list[int] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-    counter = iter(range(10**9))
-
-    def client_loop(_):
-        with httpx.Client(timeout=10) as client:
-            while not stop.is_set():
-                with lock:
-                    n = next(counter)
-                body = status_envelope([n * per_body + k for k in range(per_body)], entries=2)
-                try:
-                    response = post(client, receiver.url, body)
-                except httpx.HTTPError:
-                    continue  # the receiver went away mid-request: not acknowledged
-                if response.status_code == 200:
-                    with lock:
-                        acknowledged.append(n)
-
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        futures = [pool.submit(client_loop, i) for i in range(threads)]
-        time.sleep(seconds)
-        stop_action()
-        stop.set()
-        for f in futures:
-            f.result()
-    return acknowledged
-
-
 def test_sigterm_under_load_finishes_in_flight_requests_and_closes_the_hour_file(landing, warehouse, query):
     receiver = ReceiverProcess(landing).wait_ready()
     codes = []
-    acknowledged = _load_until_signalled(receiver, lambda: codes.append(receiver.terminate()), threads=8, seconds=2)
+    acknowledged = load_until_signalled(receiver, lambda: codes.append(receiver.terminate()), threads=8)
     assert codes[0] in (0, -15) and len(acknowledged) > 50
     assert live_files(landing, "*.part") == [] and len(live_files(landing, "*.jsonl")) == 1
     assert live_files(landing, "*.torn") == []   # a clean stop tears nothing

@@ -45,6 +45,8 @@ def test_start_up_mistakes_are_one_line(tmp_path, landing):
     assert busy.returncode == 2 and len(busy.stderr.strip().splitlines()) == 1 and "cannot listen" in busy.stderr
     bad_forward = receive("--landing", landing, "--forward", "localhost:9000", env_secret=SECRET)
     assert bad_forward.returncode == 2 and "--forward expects" in bad_forward.stderr
+    both = receive("--landing", landing, "--forward", "http://127.0.0.1:9/", "--workers", "2", env_secret=SECRET)
+    assert both.returncode == 2 and "--forward needs a single worker" in both.stderr
 
 
 def test_insecure_mode_archives_unsigned_posts_and_says_so(landing):
