@@ -58,6 +58,9 @@ class Receiver:
         self.writer: ArchiveWriter | None = None
 
     def open(self) -> None:
+        """Close what a killed receiver left, open the outbox, start the threads (once)."""
+        if self.writer is not None:
+            return
         for r in recover_parts(self.config.live, self.host, self.config.gzip):
             if r.closed is None:
                 log.info("recovered %s: already published, removed the leftover", r.part)

@@ -164,7 +164,11 @@ class ArchiveWriter:
 
     def _rotate_if_hour_passed(self) -> None:
         if self._current is not None and hour_of(self.clock()) > self._current.hour:
-            self._close_current()
+            try:
+                self._close_current()
+            except OSError as exc:  # the thread must live on; the .part is closed by the next start
+                self.counters.failures += 1
+                self.counters.last_error = f"closing the hour file: {type(exc).__name__}: {exc}"
 
     def _close_current(self) -> None:
         current, self._current = self._current, None

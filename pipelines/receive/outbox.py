@@ -10,6 +10,7 @@ off on its own so it cannot hold up the others. Nothing here runs on the request
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import httpx
 
+from pipelines.errors import UserError
 from pipelines.receive.capture import SIGNATURE_HEADER
+from pipelines.receive.hourfiles import try_lock
 
 log = logging.getLogger("waba.receive")
 
@@ -54,6 +57,12 @@ class Outbox:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # One forwarder per outbox, or entries would be sent twice.
+        self._lock_fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        if not try_lock(self._lock_fd):
+            os.close(self._lock_fd)
+            raise UserError(f"{path}: another waba receive is forwarding from this outbox; give this one "
+                            "another --state folder")
         self._writer = _connect(path)   # used by the archive thread only
         self._writer.execute(SCHEMA)
 
@@ -67,6 +76,7 @@ class Outbox:
 
     def close(self) -> None:
         self._writer.close()
+        os.close(self._lock_fd)
 
 
 @dataclass

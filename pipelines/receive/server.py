@@ -62,6 +62,7 @@ def serve(config: ReceiveConfig, workers: int = 1) -> None:
 
 def _run_worker(config: ReceiveConfig, sockets: list[socket.socket] | None) -> None:
     receiver = Receiver(config)
+    receiver.open()   # before serving, so a mistake (outbox in use) is one line, not a failed start-up trace
     server = uvicorn.Server(uvicorn_config(create_app(receiver), config))
     # After a SIGTERM uvicorn re-raises it, so the process ends as killed by it (clean to systemd).
     server.run(sockets=sockets)

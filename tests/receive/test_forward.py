@@ -54,3 +54,15 @@ def test_the_outbox_survives_a_kill_and_drains_after_restart(landing):
         time.sleep(0.5)   # anything sent twice would arrive now
         restarted.terminate()
     assert Counter(body for body, _ in app.received) == Counter(bodies)
+
+
+def test_a_second_receiver_cannot_forward_from_the_same_outbox(landing):
+    forward = ("--forward", f"http://127.0.0.1:{free_port()}/hook")
+    first = ReceiverProcess(landing, None, *forward).wait_ready()
+    try:
+        second = ReceiverProcess(landing, None, *forward)
+        assert second.proc.wait(60) == 2
+        assert "another waba receive is forwarding from this outbox" in second.output()
+        assert "Traceback" not in second.output()
+    finally:
+        first.terminate()
