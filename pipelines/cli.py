@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipelines import settings
 from pipelines.errors import UserError
+from pipelines.receive.command import add_receive_parser, cmd_receive
 
 SCALE_SUFFIXES = {"k": 1_000, "m": 1_000_000}
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="warehouse the pipeline writes (default %(default)s); its .published copy is read when present")
     report.add_argument("--out", type=Path, default=settings.default_reports(),
                         help="folder to write the site into (default %(default)s)")
+    add_receive_parser(commands)
     return parser
 
 
@@ -305,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch, "audit": cmd_audit,
-                "reprice": cmd_reprice, "report": cmd_report}[args.command](args)
+                "reprice": cmd_reprice, "report": cmd_report, "receive": cmd_receive}[args.command](args)
     except UserError as exc:
         print(f"waba: error: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from pipelines.sources.landing import (
     retire_previous_versions,
 )
 from pipelines.sources.line_reader import create_lines_table, read_lines
+from pipelines.sources.torn_sidecars import TORN_SUFFIX, is_torn_sidecar, read_torn_sidecar
 from pipelines.warehouse import MODELS_DIR, transaction
 
 SOURCE = "webhooks"
@@ -50,7 +51,8 @@ def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: st
                   progress: Callable[[str], None] = lambda _: None) -> dict:
     if app_secret is None:
         app_secret = os.environ.get(APP_SECRET_ENV) or None
-    files = find_files(landing, "webhooks", WEBHOOK_SUFFIXES)
+    # `.part` files (an hour `waba receive` is still writing) end in none of these and are not loaded yet.
+    files = find_files(landing, "webhooks", WEBHOOK_SUFFIXES + (TORN_SUFFIX,))
     todo, skipped = files_to_load(conn, SOURCE, files, "raw.webhook_deliveries")
     ipad, opad = hmac_pads(app_secret)
     totals = LoadTotals(SOURCE, len(files), len(skipped), progress)
@@ -64,7 +66,8 @@ def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile]
                        ipad: bytes | None, opad: bytes | None) -> list[dict]:
     # Reading happens outside the transaction: a reader error must not abort it.
     create_lines_table(conn)
-    problems = {file_no: read_lines(conn, f.path, file_no) for file_no, f in enumerate(batch)}
+    problems = {file_no: read_torn_sidecar(f.path) if is_torn_sidecar(f.path) else read_lines(conn, f.path, file_no)
+                for file_no, f in enumerate(batch)}
     with transaction(conn):
         retire_previous_versions(conn, SOURCE, [f.rel_path for f in batch], ["raw.webhook_deliveries"])
         load_ids = reserve_load_ids(conn, len(batch))
