@@ -12,6 +12,7 @@ The data covers 2026-09-10 to 2026-11-03, so September and November are partial 
 complete month: the default period.
 """
 import csv
+import re
 import io
 import shutil
 import urllib.parse
@@ -158,3 +159,23 @@ def test_long_tables_show_recent_rows_first_and_page(loaded, browser):
     months = browser.evaluate("""[...document.querySelectorAll('[data-table="reconciliation"] tbody tr')].map(r => r.cells[0].innerText)""")
     assert months[0] == "November 2025" and months[-1] == "June 2025"
     assert browser.errors() == []
+
+
+def test_with_no_data_every_page_says_what_is_missing_and_which_command_fills_it(loaded, browser, tmp_path):
+    warehouse = tmp_path / "empty.duckdb"
+    shutil.copyfile(loaded, warehouse)
+    conn = duckdb.connect(str(warehouse))
+    for schema, table in conn.execute("""SELECT schema_name, table_name FROM duckdb_tables()
+                                         WHERE schema_name IN ('raw', 'staging', 'marts')""").fetchall():
+        conn.execute(f"DELETE FROM {schema}.{table}")
+    conn.close()
+    site = tmp_path / "site"
+    assert main(["report", "--warehouse", str(warehouse), "--out", str(site)]) == 0
+    for page in ("index", "finance", "compliance", "templates", "limits"):
+        browser.open((site / f"{page}.html").as_uri(), 1400, 900)
+        text = browser.evaluate("document.body.innerText")
+        assert "No messages loaded yet (`waba run --landing DIR` loads them)" in text, page
+        assert "`waba run --landing DIR`" in browser.evaluate("document.querySelector('main').innerText"), page
+        assert not re.search(r"\b(undefined|NaN|null|None)\b", text) and "no messages yet to" not in text, page
+        assert browser.evaluate("document.querySelectorAll('.plotly-graph-div').length") == 0, page  # no bare axes
+        assert browser.errors() == [], page
