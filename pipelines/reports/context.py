@@ -71,5 +71,5 @@ def labels(conn: duckdb.DuckDBPyConnection) -> dict:
                coalesce(v.verified_name || ' · ', '') || coalesce(m.masked_number, 'number …' || right(n.phone_number_id, 4))
         FROM numbers n LEFT JOIN masked_numbers m USING (phone_number_id) LEFT JOIN names v USING (phone_number_id)
         WHERE n.phone_number_id IS NOT NULL ORDER BY 3, 1""").fetchall()
-    return {"waba": {w: label for w, label in wabas},
+    return {"waba": {w: label for w, label in wabas}, "waba_short": {w: f"WABA …{w[-4:]}" for w, _ in wabas},
             "number": {n: {"waba": w, "label": label} for n, w, label in numbers}}

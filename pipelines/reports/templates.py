@@ -44,7 +44,7 @@ FROM marts.template_health_daily WHERE sent > 0 OR failed > 0 GROUP BY ALL ORDER
 """
 HEALTH_SQL = f"""
 SELECT template_name, template_language, waba_id, {human('category')} AS category, {human('status')} AS status,
-       {QUALITY_SQL} AS quality, risk_reasons, pauses, strftime(last_pause_at, '%Y-%m-%d') AS last_pause,
+       {QUALITY_SQL} AS quality, list_transform(risk_reasons, r -> replace(r, '_', ' ')) AS risk_reasons, pauses, strftime(last_pause_at, '%Y-%m-%d') AS last_pause,
        strftime(disabled_at, '%Y-%m-%d') AS disabled, sent_30d, failure_rate_7d, failure_rate_prior_28d, read_rate_30d,
        at_risk, CASE WHEN at_risk THEN 'yes' ELSE '' END AS at_risk_text
 FROM marts.template_health ORDER BY ALL

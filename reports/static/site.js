@@ -233,7 +233,7 @@
     return out;
   }
   function cellText(c, v, currency) {
-    if (c.labels === "waba") return DATA.labels.waba[v] || v || "";
+    if (c.labels === "waba") return DATA.labels.waba_short[v] || v || "";
     if (c.labels === "number") return v === null ? "" : ((DATA.labels.number[v] || {}).label || v);
     return fmt(v, c.format, currency);
   }
