@@ -3,6 +3,7 @@ render the report site."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -37,11 +38,42 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date like 2025-06-01, got {text!r}")
 
 
+RUN_DESCRIPTION = """\
+Run the whole pipeline once, in-process with Dagster (job waba_main), for one landing folder:
+  1. load every new or changed landing file into raw.* (webhooks, send logs, Business Manager exports and saved
+     Graph API pages, opt-ins, rate cards, invoices); unchanged files are skipped, broken lines are quarantined
+     with a reason, duplicates are counted;
+  2. build staging.* (typed, deduplicated, in event-time order) and the marts: finance (every message priced
+     under the rules in force at its time, reconciled with Meta and the invoice), compliance (the opt-in behind
+     every business-initiated message), growth (template quality, messaging-limit usage and forecasts);
+  3. run every data-quality check: a failed warn check is listed and the run goes on; a failed critical check
+     stops everything downstream of it and the run exits 2;
+  4. publish a read-only copy beside the warehouse (<name>.published.duckdb) and render the report site.
+Prints progress per asset and file, then a summary. Re-running on unchanged files changes nothing.
+Exit 0 when everything loaded; 2 when a file could not be read or a critical check failed."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("waba-insights")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def known_regimes() -> list[str]:
+    """Pricing regime names, from the reference CSV the finance marts are built from (checked before loading)."""
+    with (settings.PROJECT_ROOT / "models" / "reference" / "pricing_regimes.csv").open(newline="") as f:
+        return [row["regime"] for row in csv.DictReader(f)]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="waba",
         description="waba-insights: WhatsApp Business Platform webhooks and exports into one DuckDB warehouse.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     gen = commands.add_parser("generate", help="write a deterministic sample landing folder (and its ground truth)",
@@ -56,8 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="size the world to about this many webhook envelopes (e.g. 1M, 10M); overrides --customers")
 
     run = commands.add_parser("run", help="materialize every asset for a landing folder",
-                              description="Load every landing source into raw, build staging, and publish the warehouse. "
-                                          "Re-running on unchanged files changes nothing.")
+                              description=RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--landing", type=Path, default=None,
                      help=f"landing folder (default {settings.default_landing()}; generated as a sample world when absent)")
     run.add_argument("--warehouse", type=Path, default=settings.default_warehouse(),
@@ -144,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=settings.default_reports(),
                         help="folder to write the site into (default %(default)s)")
     add_receive_parser(commands)
+    from pipelines import docs
+
+    docs.add_arguments(commands.add_parser(
+        "docs", help="write every warehouse table and column, with its comment, into docs/warehouse.md",
+        description="Replace the generated tables section of docs/warehouse.md with every schema, table and column "
+                    "of a built warehouse and the text of its COMMENT ON (read-only)."))
     return parser
 
 
@@ -184,6 +221,12 @@ def _prepare_landing(landing: Path | None, quiet: bool) -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
+    disabled = set(args.disable_regime) | {n.strip() for n in os.environ.get("WABA_DISABLED_REGIMES", "").split(",") if n.strip()}
+    unknown = sorted(disabled - set(known_regimes()))
+    if unknown:
+        # Before anything loads: a typo would otherwise price the whole run under the rules it meant to switch off.
+        raise UserError(f"unknown pricing regime {', '.join(unknown)} (--disable-regime / WABA_DISABLED_REGIMES); "
+                        f"known regimes: {', '.join(known_regimes())}")
     if args.fetch:
         target = args.landing or settings.default_landing()
         if cmd_fetch(argparse.Namespace(landing=target, since=None, until=None)) != 0:
@@ -303,11 +346,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from pipelines import docs
+
+    return docs.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse would print the top-level usage; the subcommand's own usage says which flags it takes.
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return {"generate": cmd_generate, "run": cmd_run, "fetch": cmd_fetch, "audit": cmd_audit,
-                "reprice": cmd_reprice, "report": cmd_report, "receive": cmd_receive}[args.command](args)
+                "reprice": cmd_reprice, "report": cmd_report, "receive": cmd_receive,
+                "docs": _cmd_docs}[args.command](args)
     except UserError as exc:
         print(f"waba: error: {exc}", file=sys.stderr)
         return 2

@@ -1,13 +1,14 @@
 """The report site as its readers meet it: every page opened in headless Chromium (Debian's `chromium`) at a
 laptop and a phone width, with no network, charts drawn with data, no console errors; and data-quality findings
 shown in it. Screenshots go to each test's tmp folder."""
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from browser import INSTALL_HINT, Browser, find_chromium
+from browser import Browser, browser  # noqa: F401 (browser is a fixture)
 from conftest import SAMPLE_SECRET
 from pipelines.cli import main
 from pipelines.reports.site import INDEX, PAGES
@@ -16,7 +17,29 @@ from pipelines.reports.site import INDEX, PAGES
 # pytest with --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("sample_world")
 
-WIDTHS = {"laptop": (1366, 900, False), "phone": (390, 844, True)}
+WIDTHS = {"laptop": (1400, 900, False), "phone": (390, 844, True)}
+# Pages with a period selector and filters (the others show a current state: checks, the dictionary).
+PERIOD_PAGES = {"index", "finance", "compliance", "templates", "limits"}
+
+# Every table box and table, and on a phone every card (a row), against the width it is given.
+CLIPPED_JS = """(() => {
+  const out = [];
+  const title = el => (el.closest('section') || document.body).querySelector('h2')?.innerText;
+  document.querySelectorAll('.table-wrap').forEach(wrap => {
+    const table = wrap.querySelector('table');
+    if (!table || !table.offsetParent) return;
+    if (wrap.scrollWidth > wrap.clientWidth + 1 || table.scrollWidth > wrap.clientWidth + 1)
+      out.push([title(wrap), 'table', table.scrollWidth, wrap.clientWidth]);
+    table.querySelectorAll('tbody tr').forEach(row => {
+      if (getComputedStyle(row).display === 'block' && row.scrollWidth > row.clientWidth + 1)
+        out.push([title(wrap), 'card', row.scrollWidth, row.clientWidth]);
+      row.querySelectorAll('td').forEach(cell => {
+        if (cell.scrollWidth > cell.clientWidth + 1) out.push([title(wrap), 'cell ' + cell.dataset.label, cell.scrollWidth, cell.clientWidth]);
+      });
+    });
+  });
+  return out;
+})()"""
 MAX_PAGE_BYTES = 10 * 1024 * 1024
 
 # Resolves once every chart is drawn (plotly's .main-svg) and sized to its card; then describes each chart.
@@ -31,16 +54,6 @@ CHARTS_JS = """new Promise(resolve => {
     } else { setTimeout(poll, 50); }
   })();
 })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        find_chromium()
-    except RuntimeError:
-        pytest.fail(INSTALL_HINT)
-    with Browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +83,14 @@ def test_every_page_opens_offline_and_draws_its_charts_with_data_on_a_laptop_and
             assert bool(charts) == page.charts, page.file
             # Responsive: nothing wider than the screen (wide tables scroll inside their own box).
             assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (page.file, width)
+            # No table hides a column: at 1,400 px every table fits its card; on a phone each row is a card that fits.
+            assert browser.evaluate(CLIPPED_JS) == [], (page.file, width)
+            if width == "phone":
+                assert browser.evaluate("[...document.querySelectorAll('.table-wrap thead')].every(h => !h.offsetParent)")
             text = browser.evaluate("document.body.innerText")
-            assert "Period:" in text and "Data as of" in text, page.file
+            assert "Data covers" in text and "as of" in text, page.file
+            assert ("Period: " in text) == (page.slug in PERIOD_PAGES), page.file
+            assert not re.search(r"\b(undefined|NaN|null)\b", text), (page.file, re.search(r"\b(undefined|NaN|null)\b", text))
             assert shot.stat().st_size > 10_000
 
 

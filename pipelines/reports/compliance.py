@@ -1,62 +1,76 @@
-"""Compliance: how many business-initiated messages had a provable opt-in, over time and by status, and which
-templates and campaigns sent without one."""
+"""Compliance: how many business-initiated messages of the period had a provable opt-in, over time and by status,
+and which templates and campaigns sent without one."""
 from __future__ import annotations
 
 import duckdb
 
 from pipelines.compliance import CONSENT_STATUSES, PERMITTED_STATUSES
-from pipelines.reports import charts
-from pipelines.reports.tables import query_table
+from pipelines.reports import spec
+from pipelines.reports.context import human
 
 TITLE = "Compliance"
 QUESTION = "Did every business-initiated message have a provable opt-in, and where did it not?"
+EMPTY = ("No business-initiated messages yet: `waba run --landing DIR` loads your send logs, webhooks and "
+         "opt-in records (landing/optins/, docs/landing.md).")
 
+# Permitted = an opt-in covers it, or it answers a window the customer opened (docs/compliance.md)
 NOT_COVERED = [s for s in CONSENT_STATUSES if s not in PERMITTED_STATUSES]
+STATUS_LABELS = {"covered": "Covered", "covered_identity_changed": "Covered, identity changed (review)",
+                 "user_initiated_window": "Reply in customer's window", "missing": "No opt-in",
+                 "after_send": "Opt-in after send", "opted_out": "Opted out", "marketing_stopped": "Marketing stopped",
+                 "number_reassigned": "Number reassigned", "out_of_scope": "Other scope"}
+META_FAILURES = [("meta_failed_131050", "131050 marketing stopped"), ("meta_failed_131049", "131049 ecosystem limit"),
+                 ("meta_failed_131047", "131047 outside 24 h")]
+
+
+def _status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " "))
 
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:
     statuses = ", ".join(f"sum({s}) AS {s}" for s in CONSENT_STATUSES)
-    messages, covered, meta_stop = conn.execute(
-        "SELECT coalesce(sum(messages), 0), coalesce(sum(permitted), 0), coalesce(sum(meta_failed_131050), 0) "
-        "FROM marts.optin_coverage_daily").fetchone()
-    return {
-        "kpis": [
-            ("Business-initiated messages", f"{messages:,}"),
-            ("Permitted (opt-in, or a reply in the customer's window)", f"{covered / messages:.1%}" if messages else "n/a"),
-            ("Not permitted", f"{messages - covered:,}"),
-            ("Failed by Meta: marketing stopped (131050)", f"{meta_stop:,}"),
-        ],
-        "coverage": charts.lines(conn.execute("""
-            SELECT date_trunc('week', day)::DATE AS week, category, sum(permitted) / sum(messages)
-            FROM marts.optin_coverage_daily GROUP BY ALL ORDER BY week""").fetchall(),
-            "compliance-coverage", "coverage rate (weekly)", hover="%{y:.1%}", y_format=".0%"),
-        "statuses": charts.stacked_bars(conn.execute(f"""
-            SELECT month, status, messages FROM (
-                UNPIVOT (SELECT date_trunc('month', day)::DATE AS month, {statuses} FROM marts.optin_coverage_daily GROUP BY ALL)
-                ON COLUMNS(* EXCLUDE (month)) INTO NAME status VALUE messages)
-            WHERE messages > 0 ORDER BY month""").fetchall(),
-            "compliance-statuses", "messages", hover="%{y:,} messages"),
-        "status_totals": query_table(conn, f"""
-            SELECT status, messages, messages / sum(messages) OVER () FROM (
-                UNPIVOT (SELECT {statuses} FROM marts.optin_coverage_daily) ON COLUMNS(*) INTO NAME status VALUE messages)
-            ORDER BY messages DESC""",
-            [("Consent status", "text"), ("Messages", "int"), ("Share", "share")]),
-        "templates": query_table(conn, f"""
-            SELECT template_name, category, sum(messages), sum(messages) - sum(permitted) AS without,
-                   1 - sum(permitted) / sum(messages), {", ".join(f"sum({s})" for s in NOT_COVERED)}
-            FROM marts.optin_coverage_daily GROUP BY ALL HAVING without > 0 ORDER BY without DESC LIMIT 25""",
-            [("Template", "text"), ("Category", "text"), ("Messages", "int"), ("Without opt-in", "int"),
-             ("Share without", "share")] + [(s, "int") for s in NOT_COVERED]),
-        "campaigns": query_table(conn, f"""
-            SELECT coalesce(campaign, '(no campaign)'), sum(messages), sum(messages) - sum(permitted) AS without,
-                   1 - sum(permitted) / sum(messages), {", ".join(f"sum({s})" for s in NOT_COVERED)}
-            FROM marts.optin_coverage_daily GROUP BY ALL HAVING without > 0 ORDER BY without DESC LIMIT 25""",
-            [("Campaign", "text"), ("Messages", "int"), ("Without opt-in", "int"), ("Share without", "share")]
-            + [(s, "int") for s in NOT_COVERED]),
-        "meta_failures": query_table(conn, """
-            SELECT date_trunc('month', day)::DATE, sum(meta_failed_131050), sum(meta_failed_131049), sum(meta_failed_131047),
-                   sum(opted_out)
-            FROM marts.optin_coverage_daily GROUP BY ALL ORDER BY 1""",
-            [("Month", "date"), ("131050 marketing stopped", "int"), ("131049 ecosystem limit", "int"),
-             ("131047 outside 24 h", "int"), ("Sent while opted out (ours)", "int")]),
+    failures = ", ".join(f"sum({c}) AS {c}" for c, _ in META_FAILURES)
+    coverage = spec.fact(conn, f"""
+        SELECT day, waba_id, phone_number_id, {human('category')} AS category, template_name,
+               coalesce(campaign, '(no campaign)') AS campaign,
+               sum(messages) AS messages, sum(permitted) AS permitted, sum(messages) - sum(permitted) AS without, {statuses}, {failures}
+        FROM marts.optin_coverage_daily GROUP BY ALL ORDER BY ALL""")
+    messages = spec.measure("messages")
+    without_columns = [spec.value(_status_label(s), spec.measure(s), "int") for s in NOT_COVERED]
+    data = {
+        "facts": {"coverage": coverage},
+        "empty": {"coverage": EMPTY},
+        "kpis": {"main": [
+            spec.kpi("Business-initiated messages", "coverage", messages, "int"),
+            spec.kpi("Permitted (opt-in, or a reply in the customer's window)", "coverage", spec.measure("permitted", "messages"), "share", better="up"),
+            spec.kpi("Not permitted", "coverage", spec.measure("without"), "int", better="down"),
+            spec.kpi("Failed by Meta: marketing stopped (131050)", "coverage", spec.measure("meta_failed_131050"), "int",
+                     better="down"),
+        ]},
+        "charts": {
+            "coverage": spec.time_chart("coverage", [spec.series("", spec.measure("permitted", "messages"), "category")],
+                                        "share permitted", "share", kind="line"),
+            "statuses": spec.time_chart("coverage", [spec.series(_status_label(s), spec.measure(s))
+                                                     for s in CONSENT_STATUSES], "messages", "int"),
+        },
+        "tables": {
+            "templates": spec.table("coverage", [
+                spec.dim("Template", "template_name"), spec.dim("Category", "category"),
+                spec.value("Messages", messages, "int"), spec.value("Without opt-in", spec.measure("without"), "int"),
+                spec.value("Share without", spec.measure("without", "messages"), "share")] + without_columns,
+                sort=(3, "desc"), having=3),
+            "campaigns": spec.table("coverage", [
+                spec.dim("Campaign", "campaign"),
+                spec.value("Messages", messages, "int"), spec.value("Without opt-in", spec.measure("without"), "int"),
+                spec.value("Share without", spec.measure("without", "messages"), "share")] + without_columns,
+                sort=(2, "desc"), having=2),
+            "meta_failures": spec.table("coverage", [spec.dim("Month", "month", "month")] + [
+                spec.value(label, spec.measure(column), "int") for column, label in META_FAILURES] + [
+                spec.value("Sent while opted out (ours)", spec.measure("opted_out"), "int")], sort=(0, "desc"), page=12),
+            "by_number": spec.table("coverage", [
+                spec.dim("Phone number", "phone_number_id", labels="number"), spec.dim("WABA", "waba_id", labels="waba"),
+                spec.value("Messages", messages, "int"), spec.value("Without opt-in", spec.measure("without"), "int"),
+                spec.value("Share permitted", spec.measure("permitted", "messages"), "share")], sort=(3, "desc")),
+        },
     }
+    return {"data": data}

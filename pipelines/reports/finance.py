@@ -1,87 +1,117 @@
-"""Finance: what WhatsApp cost by month, market, category and pricing type; unit costs; and how our figure
-differs from Meta's analytics and the invoice."""
+"""Finance: what WhatsApp cost in the period, per currency, where and for what; unit costs; and how our figure
+differs from Meta's analytics and the invoice, month by month with the reasons."""
 from __future__ import annotations
 
 import duckdb
 
-from pipelines.reports import charts
-from pipelines.reports.tables import query_table
+from pipelines.reports import spec
+from pipelines.reports.context import human
 
 TITLE = "Finance"
 QUESTION = "What did WhatsApp cost, where, for what, and why does our figure differ from Meta's?"
+EMPTY = "No messages yet: `waba run --landing DIR` loads your send logs and webhooks (docs/landing.md)."
+
+# A day of one number, market, category and pricing type: the finest grain any finance chart or KPI needs.
+SPEND_SQL = f"""
+SELECT day, waba_id, phone_number_id, market, {human('category')} AS category, pricing_model,
+       {human('pricing_type')} AS pricing_type, currency,
+       sum(messages) AS messages, sum(delivered) AS delivered, sum(billable_units) AS billable_units,
+       sum(unpriced_units) AS unpriced_units, sum(charge) AS charge
+FROM marts.spend_daily GROUP BY ALL ORDER BY ALL
+"""
+TEMPLATES_SQL = f"""
+SELECT month AS day, waba_id, template_name, template_language, {human('category')} AS category, currency,
+       sum(messages) AS messages, sum(delivered) AS delivered, sum(charge) AS charge
+FROM marts.spend_monthly_by_template WHERE template_name IS NOT NULL GROUP BY ALL ORDER BY ALL
+"""
+CAMPAIGNS_SQL = f"""
+SELECT month AS day, waba_id, coalesce(campaign, '(no campaign)') AS campaign, {human('category')} AS category, currency,
+       sum(messages) AS messages, sum(delivered) AS delivered, sum(failed) AS failed, sum(charge) AS charge
+FROM marts.spend_monthly_by_campaign GROUP BY ALL ORDER BY ALL
+"""
+RECONCILIATION_SQL = """
+SELECT month AS day, waba_id, currency, sum(ledger_units) AS ledger_units, sum(ledger_charge) AS ledger_charge,
+       sum(meta_cost) AS meta_cost, sum(invoice_amount) AS invoice_amount, sum(diff_vs_meta) AS diff_vs_meta,
+       sum(diff_vs_invoice) AS diff_vs_invoice, sum(explained_amount) AS explained_amount,
+       sum(unexplained_vs_invoice) AS unexplained,
+       list_sort(list_distinct(flatten(list(list_transform(explanations, e -> e.reason))))) AS reasons
+FROM marts.cost_reconciliation GROUP BY ALL ORDER BY ALL
+"""
+# Months whose charges rest on rules Meta has not confirmed, or on a rate no published card gave.
+NOTES_SQL = """
+SELECT DISTINCT date_trunc('month', l.sent_at)::DATE AS day, l.waba_id, l.currency,
+       CASE WHEN NOT r.confirmed THEN 'priced under ' || r.regime || ', rules reported by providers but not confirmed by Meta'
+            ELSE 'some messages priced at a placeholder rate (no published figure)' END AS note
+FROM marts.message_ledger l JOIN marts.pricing_regimes r USING (regime)
+WHERE NOT r.confirmed OR (l.charge IS NOT NULL AND starts_with(l.rate_source, 'placeholder'))
+ORDER BY ALL
+"""
+
+UNIT_LABELS = {"CBP": "per conversation (CBP)", "PMP": "per charged message (PMP)"}
 
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:
-    currencies = [r[0] for r in conn.execute("SELECT DISTINCT currency FROM marts.spend_daily ORDER BY 1").fetchall()]
-    money = "charge (" + "/".join(currencies) + ")" if currencies else "charge"
-    totals = conn.execute("""
-        SELECT coalesce(sum(charge), 0), coalesce(sum(messages), 0), coalesce(sum(billable_units), 0),
-               coalesce(sum(unpriced_units), 0), coalesce(sum(delivered), 0)
-        FROM marts.spend_daily""").fetchone()
-    charge, messages, units, unpriced, delivered = totals
-    return {
-        "kpis": [
-            ("Total charge", f"{charge:,.2f} {'/'.join(currencies)}"),
-            ("Messages sent", f"{messages:,}"),
-            ("Billable units", f"{units:,}"),
-            ("Cost per delivered message", f"{charge / delivered:,.4f}" if delivered else "n/a"),
-            ("Unpriced units (no rate)", f"{unpriced:,}"),
-        ],
-        "by_month": charts.stacked_bars(conn.execute("""
-            SELECT date_trunc('month', day)::DATE, category, sum(charge) FROM marts.spend_daily
-            GROUP BY ALL HAVING sum(charge) <> 0 ORDER BY 1""").fetchall(), "finance-by-month", money),
-        "by_market": charts.bars(conn.execute("""
-            SELECT market, sum(charge) FROM marts.spend_daily GROUP BY ALL HAVING sum(charge) <> 0""").fetchall(),
-            "finance-by-market", money),
-        "by_category": charts.bars(conn.execute("""
-            SELECT category, sum(charge) FROM marts.spend_daily GROUP BY ALL""").fetchall(), "finance-by-category", money),
-        "by_pricing_type": charts.stacked_bars(conn.execute("""
-            SELECT date_trunc('month', day)::DATE, pricing_type, sum(messages) FROM marts.spend_daily GROUP BY ALL ORDER BY 1
-            """).fetchall(), "finance-by-pricing-type", "messages", hover="%{y:,} messages"),
-        "unit_costs": charts.lines(conn.execute("""
-            SELECT month, series, value FROM (
-                SELECT date_trunc('month', day)::DATE AS month,
-                       CASE pricing_model WHEN 'CBP' THEN 'per conversation' ELSE 'per charged message' END AS series,
-                       sum(charge) / nullif(sum(billable_units), 0) AS value
-                FROM marts.spend_daily GROUP BY ALL
-                UNION ALL
-                SELECT date_trunc('month', day)::DATE, 'per delivered message (all)', sum(charge) / nullif(sum(delivered), 0)
-                FROM marts.spend_daily GROUP BY ALL
-            ) WHERE value IS NOT NULL ORDER BY month""").fetchall(), "finance-unit-costs", money, hover="%{y:,.4f}"),
-        "reconciliation_chart": charts.lines(conn.execute("""
-            SELECT month, series, value FROM (
-                UNPIVOT (SELECT month, sum(diff_vs_meta) AS "Meta analytics - ledger",
-                                sum(diff_vs_invoice) AS "invoice - ledger",
-                                sum(unexplained_vs_invoice) AS "unexplained vs invoice"
-                         FROM marts.cost_reconciliation GROUP BY ALL)
-                ON COLUMNS(* EXCLUDE (month)) INTO NAME series VALUE value
-            ) ORDER BY month""").fetchall(), "finance-reconciliation", money),
-        "reconciliation": query_table(conn, """
-            SELECT month, currency, sum(ledger_units), sum(ledger_charge), sum(meta_cost), sum(invoice_amount),
-                   sum(diff_vs_meta), sum(diff_vs_invoice), sum(explained_amount), sum(unexplained_vs_invoice),
-                   list_distinct(flatten(list(list_transform(explanations, e -> e.reason)))) AS reasons
-            FROM marts.cost_reconciliation GROUP BY ALL ORDER BY month, currency""",
-            [("Month", "date"), ("Currency", "text"), ("Ledger units", "int"), ("Ledger charge", "money"),
-             ("Meta cost", "money"), ("Invoice", "money"), ("Meta - ledger", "money"), ("Invoice - ledger", "money"),
-             ("Explained", "money"), ("Unexplained", "money"), ("Reasons", "list")]),
-        "by_phone_number": query_table(conn, """
-            SELECT coalesce(m.masked_number, s.phone_number_id), s.waba_id, sum(s.messages), sum(s.billable_units),
-                   sum(s.charge), s.currency
-            FROM marts.spend_daily s LEFT JOIN masked_numbers m USING (phone_number_id)
-            GROUP BY ALL ORDER BY 5 DESC""",
-            [("Phone number", "text"), ("WABA", "text"), ("Messages", "int"), ("Billable units", "int"),
-             ("Charge", "money"), ("Currency", "text")]),
-        "by_template": query_table(conn, """
-            SELECT template_name, template_language, category, sum(messages), sum(delivered), sum(charge),
-                   sum(charge) / nullif(sum(delivered), 0), currency
-            FROM marts.spend_monthly_by_template WHERE template_name IS NOT NULL
-            GROUP BY ALL ORDER BY 6 DESC LIMIT 50""",
-            [("Template", "text"), ("Language", "text"), ("Category", "text"), ("Messages", "int"),
-             ("Delivered", "int"), ("Charge", "money"), ("Per delivered", "money4"), ("Currency", "text")]),
-        "by_campaign": query_table(conn, """
-            SELECT coalesce(campaign, '(no campaign)'), category, sum(messages), sum(delivered), sum(failed), sum(charge),
-                   sum(charge) / nullif(sum(delivered), 0), currency
-            FROM marts.spend_monthly_by_campaign GROUP BY ALL ORDER BY 6 DESC LIMIT 50""",
-            [("Campaign", "text"), ("Category", "text"), ("Messages", "int"), ("Delivered", "int"), ("Failed", "int"),
-             ("Charge", "money"), ("Per delivered", "money4"), ("Currency", "text")]),
+    charge, delivered = spec.measure("charge"), spec.measure("delivered")
+    money = "spend"
+    data = {
+        "facts": {"spend": spec.fact(conn, SPEND_SQL), "templates": spec.fact(conn, TEMPLATES_SQL, "month"),
+                  "campaigns": spec.fact(conn, CAMPAIGNS_SQL, "month"),
+                  "reconciliation": spec.fact(conn, RECONCILIATION_SQL, "month"),
+                  "notes": spec.fact(conn, NOTES_SQL, "month")},
+        "empty": {"spend": EMPTY, "templates": EMPTY, "campaigns": EMPTY,
+                  "reconciliation": "No reconciliation yet: it needs messages (`waba run`) and, to compare, Meta's "
+                                    "analytics (`waba fetch`) or invoices in landing/invoices/."},
+        "kpis": {"main": [
+            spec.kpi("Charge", money, charge, "money", split="currency", better="down"),
+            spec.kpi("Messages sent", money, spec.measure("messages"), "int"),
+            spec.kpi("Billable units (charged messages and conversations)", money, spec.measure("billable_units"), "int"),
+            spec.kpi("Cost per delivered message", money, spec.measure("charge", "delivered"), "money4", split="currency",
+                     better="down", none="nothing delivered"),
+            spec.kpi("Unpriced units (no rate on the card)", money, spec.measure("unpriced_units"), "int", better="down"),
+        ]},
+        "notes": {"pricing": {"fact": "notes"}},
+        "charts": {
+            "by_month": spec.time_chart(money, [spec.series("", charge, "category")], "charge", "money", split="currency"),
+            "by_market": spec.bars_chart(money, "market", charge, "charge", "money", split="currency"),
+            "by_category": spec.bars_chart(money, "category", charge, "charge", "money", split="currency"),
+            "by_pricing_type": spec.time_chart(money, [spec.series("", spec.measure("messages"), "pricing_type")],
+                                               "messages", "int"),
+            "unit_costs": spec.time_chart(money, [
+                spec.series("", spec.measure("charge", "billable_units"), "pricing_model", UNIT_LABELS),
+                spec.series("per delivered message (all)", spec.measure("charge", "delivered"))],
+                "charge per unit", "money4", kind="line", split="currency"),
+        },
+        "tables": {
+            "reconciliation": spec.table("reconciliation", [
+                spec.dim("Month", "day", "month"), spec.dim("Currency", "currency", hidden=True),
+                spec.value("Ledger units", spec.measure("ledger_units"), "int"),
+                spec.value("Ledger charge", spec.measure("ledger_charge"), "money"),
+                spec.value("Meta cost", spec.measure("meta_cost"), "money"),
+                spec.value("Invoice", spec.measure("invoice_amount"), "money"),
+                spec.value("Meta − ledger", spec.measure("diff_vs_meta"), "money"),
+                spec.value("Invoice − ledger", spec.measure("diff_vs_invoice"), "money"),
+                spec.value("Explained", spec.measure("explained_amount"), "money"),
+                spec.value("Unexplained", spec.measure("unexplained"), "money"),
+                spec.value("Reasons", spec.measure("reasons", agg="list"), "list")], sort=(0, "desc"), page=12),
+            "by_phone_number": spec.table(money, [
+                spec.dim("Phone number", "phone_number_id", labels="number"), spec.dim("WABA", "waba_id", labels="waba"),
+                spec.dim("Currency", "currency", hidden=True),
+                spec.value("Messages", spec.measure("messages"), "int"),
+                spec.value("Billable units", spec.measure("billable_units"), "int"),
+                spec.value("Charge", charge, "money"),
+                spec.value("Per delivered", spec.measure("charge", "delivered"), "money4")], sort=(5, "desc")),
+            "by_template": spec.table("templates", [
+                spec.dim("Template", "template_name"), spec.dim("Language", "template_language"),
+                spec.dim("Category", "category"), spec.dim("Currency", "currency", hidden=True),
+                spec.value("Messages", spec.measure("messages"), "int"), spec.value("Delivered", delivered, "int"),
+                spec.value("Charge", charge, "money"),
+                spec.value("Per delivered", spec.measure("charge", "delivered"), "money4")], sort=(6, "desc")),
+            "by_campaign": spec.table("campaigns", [
+                spec.dim("Campaign", "campaign"), spec.dim("Category", "category"),
+                spec.dim("Currency", "currency", hidden=True),
+                spec.value("Messages", spec.measure("messages"), "int"), spec.value("Delivered", delivered, "int"),
+                spec.value("Failed", spec.measure("failed"), "int"), spec.value("Charge", charge, "money"),
+                spec.value("Per delivered", spec.measure("charge", "delivered"), "money4")], sort=(6, "desc")),
+        },
     }
+    return {"data": data}

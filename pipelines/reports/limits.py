@@ -1,41 +1,64 @@
-"""Messaging limit: usage against the limit day by day, the forecast of the next tier with its band, and how
-well past forecasts did (the back-test)."""
+"""Messaging limit: the tier of every scope now in words (10K/day, Unlimited), usage against the limit in the
+period, the forecast of the next tier with its band for scopes that can still grow, and how well past forecasts
+did (the back-test)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import duckdb
 
-from pipelines.reports import charts
-from pipelines.reports.tables import query_table
+from pipelines.reports import charts, spec
 
 TITLE = "Messaging limit"
 QUESTION = "How close are we to the messaging limit, when does the next tier come, and what could block it?"
+EMPTY = ("No messaging-limit history yet: `waba run --landing DIR` loads phone-number exports "
+         "(landing/business_manager/) and webhooks; `waba fetch` saves them from the Graph API.")
 
 # How far the forecast chart looks back and, when no upgrade date is forecast, ahead.
 HISTORY_DAYS = 90
 HORIZON_DAYS = 90
 
+
+def tier_label(column: str, limit: str | None = None) -> str:
+    """SQL for a tier as a reader says it: TIER_10K -> 10K/day, TIER_UNLIMITED -> Unlimited; a number of unique
+    customers (`limit`) when the spelling is not a ladder name."""
+    by_limit = (f"WHEN {limit} IS NOT NULL THEN CASE WHEN {limit} % 1000 = 0 THEN ({limit} // 1000)::VARCHAR || 'K/day' "
+                f"ELSE {limit}::VARCHAR || '/day' END ") if limit else ""
+    return (f"CASE WHEN {column} IS NULL THEN NULL WHEN upper({column}) LIKE '%UNLIMITED%' THEN 'Unlimited' "
+            f"WHEN regexp_matches(upper({column}), '^TIER_[0-9]+K?$') THEN regexp_replace(upper({column}), '^TIER_', '') || '/day' "
+            f"{by_limit}ELSE {column} END")
+
+
 SCOPE_LABEL_SQL = """
 CREATE OR REPLACE TEMP TABLE scope_labels AS
 SELECT DISTINCT d.scope, d.scope_id,
-       CASE d.scope WHEN 'phone_number' THEN 'number ' || coalesce(m.masked_number, d.scope_id)
-                    ELSE 'portfolio ' || d.scope_id END AS label
+       CASE d.scope WHEN 'phone_number' THEN 'Number ' || coalesce(m.masked_number, '…' || right(d.scope_id, 4))
+                    ELSE 'Portfolio …' || right(d.scope_id, 4) END AS label
 FROM marts.messaging_limit_daily d LEFT JOIN masked_numbers m ON d.scope = 'phone_number' AND m.phone_number_id = d.scope_id
 """
-
-
-def _usage_chart(rows: list[tuple], div_id: str) -> str:
-    """rows: (day, peak 24 h, daily limit, peak 7 d, upgrade threshold) for one scope."""
-    day, peak24, limit, peak7, threshold = charts.columns(rows)
-    traces = [
-        _line(day, peak24, "peak unique customers, 24 h", "24 h reach"),
-        _line(day, peak7, "peak unique customers, 7 d", "7 d reach"),
-        _line(day, limit, "daily limit", "limit", {"shape": "hv", "dash": "dash"}),
-        _line(day, threshold, "upgrade threshold (7 d)", "threshold", {"shape": "hv", "dash": "dot"}),
-    ]
-    return charts.fragment(traces, {"yaxis": {"title": {"text": "unique customers"}, "type": "log"},
-                                    "hovermode": "x unified"}, div_id, height=340)
+USAGE_SQL = f"""
+SELECT d.day, l.label AS scope, d.rule, CASE d.scope WHEN 'phone_number' THEN d.scope_id END AS phone_number_id,
+       {tier_label('d.tier', 'd.daily_limit')} AS tier, d.peak_unique_customers_24h AS peak_24h,
+       d.peak_unique_customers_7d AS peak_7d, d.daily_limit, d.upgrade_threshold, d.utilisation,
+       coalesce(d.limit_change = 'upgrade', false)::INT AS upgrades
+FROM marts.messaging_limit_daily d JOIN scope_labels l USING (scope, scope_id) ORDER BY ALL
+"""
+FORECAST_SQL = f"""
+SELECT l.label AS scope, CASE f.scope WHEN 'phone_number' THEN f.scope_id END AS phone_number_id,
+       {tier_label('f.tier', 'f.daily_limit')} AS tier, f.peak_unique_customers_7d AS peak_7d, f.upgrade_threshold,
+       f.trend_per_day, {tier_label('f.next_tier')} AS next_tier,
+       CASE WHEN f.next_tier IS NULL OR list_contains(f.blocked_by, 'already_unlimited') THEN 'already unlimited'
+            ELSE coalesce(f.expected_next_upgrade::VARCHAR, 'none within a year') END AS expected,
+       CASE WHEN f.expected_next_upgrade IS NULL THEN ''
+            ELSE f.next_upgrade_low::VARCHAR || ' to ' || coalesce(f.next_upgrade_high::VARCHAR, 'possibly never') END AS band,
+       list_transform(f.blocked_by, b -> replace(b, '_', ' ')) AS blocked_by
+FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY ALL
+"""
+BACKTEST_SQL = """
+SELECT replace(outcome, '_', ' ') AS outcome, count(*) AS forecasts, avg(abs(error_days)) AS mean_abs_error,
+       min(origin)::VARCHAR AS first, max(origin)::VARCHAR AS last
+FROM marts.tier_forecast_backtest GROUP BY ALL ORDER BY ALL
+"""
 
 
 def _line(x: list, y: list, name: str, label: str, line: dict | None = None, hover: str = "%{y:,}") -> dict:
@@ -69,48 +92,68 @@ def _forecast_chart(conn: duckdb.DuckDBPyConnection, forecast: tuple, div_id: st
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:
     conn.execute(SCOPE_LABEL_SQL)
-    scopes = conn.execute("""
-        SELECT d.scope, d.scope_id, l.label, max(d.day) AS last_day FROM marts.messaging_limit_daily d
-        JOIN scope_labels l USING (scope, scope_id) GROUP BY ALL ORDER BY last_day DESC, l.label""").fetchall()
-    usage = []
-    for i, (scope, scope_id, label, last_day) in enumerate(scopes):
-        rows = conn.execute("""
-            SELECT day, peak_unique_customers_24h, daily_limit, peak_unique_customers_7d, upgrade_threshold
-            FROM marts.messaging_limit_daily WHERE scope = ? AND scope_id = ? ORDER BY day""", [scope, scope_id]).fetchall()
-        usage.append({"title": f"{label} (to {last_day})", "chart": _usage_chart(rows, f"limits-usage-{i}")})
+    # Scopes under the rule in force at the end of the data; earlier rules' scopes stay in the usage table.
+    current = conn.execute("""
+        SELECT d.scope, d.scope_id, l.label FROM marts.messaging_limit_daily d JOIN scope_labels l USING (scope, scope_id)
+        WHERE d.day = (SELECT max(day) FROM marts.messaging_limit_daily) ORDER BY l.label""").fetchall()
     forecasts = []
-    for i, row in enumerate(conn.execute("""
-            SELECT f.as_of, f.scope, f.scope_id, f.peak_unique_customers_7d, f.trend_per_day, f.upgrade_threshold,
-                   f.expected_next_upgrade, f.next_upgrade_low, f.next_upgrade_high, l.label, f.tier, f.next_tier, f.blocked_by
-            FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""").fetchall()):
+    rows = conn.execute(f"""
+        SELECT f.as_of, f.scope, f.scope_id, f.peak_unique_customers_7d, f.trend_per_day, f.upgrade_threshold,
+               f.expected_next_upgrade, f.next_upgrade_low, f.next_upgrade_high, l.label,
+               {tier_label('f.tier', 'f.daily_limit')}, {tier_label('f.next_tier')}, f.blocked_by
+        FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""").fetchall()
+    for i, row in enumerate(rows):
         label, tier, next_tier, blocked_by = row[9:]
+        blocked = ", ".join(b.replace("_", " ") for b in blocked_by or [])
+        if next_tier is None or "already_unlimited" in (blocked_by or []):
+            forecasts.append({"title": label, "note": f"{tier}: the top of the ladder, no higher tier to forecast.",
+                              "chart": ""})
+            continue
         expected = row[6]
-        note = (f"{tier} now; {next_tier} expected {expected} (between {row[7]} and {row[8] or 'never'})" if expected
-                else f"{tier} now; no upgrade forecast within a year" + (f": {', '.join(blocked_by)}" if blocked_by else ""))
+        note = (f"{tier} now; {next_tier} expected {expected} (between {row[7]} and {row[8] or 'possibly never'})"
+                if expected else f"{tier} now; {next_tier}: none within a year at the current trend"
+                + (f" (blocked by {blocked})" if blocked else ""))
         forecasts.append({"title": label, "note": note, "chart": _forecast_chart(conn, row[:9], f"limits-forecast-{i}")})
-    kpis = [(f"Tier now, {r[0]}", r[1]) for r in conn.execute("""
-        SELECT l.label, f.tier FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""").fetchall()]
-    peak = conn.execute("""SELECT max(utilisation) FROM marts.messaging_limit_daily
-                           WHERE day > (SELECT max(day) FROM marts.messaging_limit_daily) - 30""").fetchone()[0]
-    kpis.append(("Highest use of the limit, last 30 days", f"{peak:.1%}" if peak is not None else "no limit known"))
-    return {
-        "kpis": kpis,
-        "usage": usage,
-        "forecasts": forecasts,
-        "forecast_table": query_table(conn, """
-            SELECT l.label, f.tier, f.daily_limit, f.peak_unique_customers_7d, f.upgrade_threshold, f.trend_per_day,
-                   f.next_tier, f.expected_next_upgrade, f.next_upgrade_low, f.next_upgrade_high, f.tier_after_next,
-                   f.expected_upgrade_after_next, f.method, f.blocked_by
-            FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""",
-            [("Scope", "text"), ("Tier", "text"), ("Limit", "int"), ("Peak 7 d", "int"), ("Threshold", "number"),
-             ("Trend / day", "number"), ("Next tier", "text"), ("Expected", "date"), ("Low", "date"), ("High", "date"),
-             ("Tier after", "text"), ("Expected after", "date"), ("Method", "text"), ("Blocked by", "list")]),
-        "backtest_chart": charts.stacked_bars(conn.execute("""
-            SELECT l.label, b.outcome, count(*) FROM marts.tier_forecast_backtest b JOIN scope_labels l USING (scope, scope_id)
-            GROUP BY ALL ORDER BY 1""").fetchall(), "limits-backtest", "forecasts", hover="%{y:,} forecasts"),
-        "backtest": query_table(conn, """
-            SELECT outcome, count(*), avg(abs(error_days)), min(origin), max(origin)
-            FROM marts.tier_forecast_backtest GROUP BY ALL ORDER BY 2 DESC""",
-            [("Outcome", "text"), ("Forecasts", "int"), ("Mean abs. error (days)", "number"), ("First", "date"),
-             ("Last", "date")]),
+    tiers = dict(conn.execute(f"""
+        SELECT l.label, {tier_label('d.tier', 'd.daily_limit')} FROM marts.messaging_limit_daily d
+        JOIN scope_labels l USING (scope, scope_id) WHERE d.day = (SELECT max(day) FROM marts.messaging_limit_daily)""").fetchall())
+    peak = spec.measure("utilisation", agg="max")
+    usage_measures = [
+        spec.series("peak unique customers, 24 h", spec.measure("peak_24h", agg="max")),
+        spec.series("peak unique customers, 7 d", spec.measure("peak_7d", agg="max")),
+        spec.series("daily limit", spec.measure("daily_limit", agg="max"), line={"dash": "dash", "shape": "hv"}),
+        spec.series("upgrade threshold (7 d)", spec.measure("upgrade_threshold", agg="max"), line={"dash": "dot", "shape": "hv"}),
+    ]
+    data = {
+        "facts": {"usage": spec.fact(conn, USAGE_SQL), "forecast": spec.fact(conn, FORECAST_SQL, "none"),
+                  "backtest": spec.fact(conn, BACKTEST_SQL, "none")},
+        "empty": {"usage": EMPTY, "forecast": EMPTY, "backtest": "No back-test yet: it needs some weeks of history."},
+        "kpis": {"main": [spec.static_kpi(f"Tier now, {label}", tiers.get(label) or "unknown", "current state")
+                          for _, _, label in current] + [
+            spec.kpi("Highest use of a limit", "usage", peak, "share", better="down", none="no limit known"),
+            spec.kpi("Upgrades", "usage", spec.measure("upgrades"), "int", better="up", none="0")]},
+        "charts": {f"usage_{i}": spec.time_chart("usage", usage_measures, "unique customers", "int", kind="line",
+                                                 where={"scope": label}, log=True, unified=True)
+                   for i, (_, _, label) in enumerate(current)},
+        "tables": {
+            "forecast": spec.table("forecast", [
+                spec.dim("Scope", "scope"), spec.dim("Tier now", "tier"),
+                spec.value("Peak 7 d", spec.measure("peak_7d", agg="max"), "int"),
+                spec.value("Threshold", spec.measure("upgrade_threshold", agg="max"), "int"),
+                spec.value("Trend / day", spec.measure("trend_per_day", agg="max"), "number"),
+                spec.dim("Next tier", "next_tier"), spec.dim("Expected", "expected"), spec.dim("80% range", "band"),
+                spec.dim("Blocked by", "blocked_by", "list")], sort=(0, "asc")),
+            "usage": spec.table("usage", [
+                spec.dim("Scope", "scope"), spec.dim("Rule", "rule"),
+                spec.value("Peak 24 h", spec.measure("peak_24h", agg="max"), "int"),
+                spec.value("Peak 7 d", spec.measure("peak_7d", agg="max"), "int"),
+                spec.value("Highest use", peak, "share"),
+                spec.value("Upgrades", spec.measure("upgrades"), "int")], sort=(4, "desc")),
+            "backtest": spec.table("backtest", [
+                spec.dim("Outcome", "outcome"), spec.value("Forecasts", spec.measure("forecasts"), "int"),
+                spec.value("Mean abs. error (days)", spec.measure("mean_abs_error", agg="max"), "number"),
+                spec.dim("First", "first"), spec.dim("Last", "last")], sort=(1, "desc")),
+        },
     }
+    return {"forecasts": forecasts, "usage_titles": [(f"usage_{i}", label) for i, (_, _, label) in enumerate(current)],
+            "data": data}

@@ -31,6 +31,8 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
         SELECT count(*), count(*) FILTER (result = 'failed' AND level = 'critical'),
                count(*) FILTER (result = 'failed' AND level = 'warn'), count(*) FILTER (result = 'reported'), max(checked_at)
         FROM ({RESULT_SQL})""").fetchone()
+    if not total:
+        return {"kpis": [("Checks", "none run yet")], "results": None}
     return {
         "kpis": [("Checks", f"{total:,}"), ("Critical failures", f"{critical:,}"), ("Warnings", f"{warn:,}"),
                  ("Reported findings", f"{reported:,}"), ("Last checked", f"{last_run:%Y-%m-%d %H:%M} UTC")],

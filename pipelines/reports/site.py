@@ -2,9 +2,11 @@
 once beside the pages (no CDN: the site must open with no network)."""
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -12,7 +14,7 @@ import jinja2
 import plotly
 
 from pipelines.errors import UserError
-from pipelines.reports import compliance, context, dictionary, finance, limits, quality, templates
+from pipelines.reports import compliance, context, dictionary, finance, limits, quality, summary, templates
 from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse import connect, published_path
 
@@ -55,6 +57,23 @@ def report_source(warehouse: Path) -> Path:
     return source
 
 
+def _json_value(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def page_data(slug: str, data: dict, shared: dict) -> str:
+    """The JSON a page embeds for assets/site.js (see pipelines/reports/spec.py), safe inside a <script> element."""
+    payload = {"page": slug, "filters": True, "empty_page": "No messages yet: `waba run --landing DIR` loads your "
+               "data (docs/landing.md); `make run` loads the sample world.", "empty": {}, "kpis": {}, "tables": {},
+               "charts": {}, "notes": {}, **shared, **data}
+    text = json.dumps(payload, default=_json_value, separators=(",", ":"), sort_keys=True)
+    return text.replace("</", "<\\/")
+
+
 def render_site(source: Path, out: Path) -> list[Path]:
     """Render every page from the warehouse file `source` (opened read-only) into `out`; return the pages written."""
     conn = connect(source, read_only=True)
@@ -64,6 +83,7 @@ def render_site(source: Path, out: Path) -> list[Path]:
             raise UserError(f"{source}: has no marts yet; run `waba run` to build them")
         context.prepare(conn)
         common = context.period_and_freshness(conn)
+        shared = {"coverage": context.coverage(conn), "labels": context.labels(conn)}
         contents = {page.slug: page.content(conn) for page in PAGES}
     finally:
         conn.close()
@@ -74,10 +94,13 @@ def render_site(source: Path, out: Path) -> list[Path]:
     (out / "assets").mkdir(parents=True, exist_ok=True)
     for path in STATIC_FILES:
         shutil.copyfile(path, out / "assets" / path.name)
-    contents[INDEX.slug] = {"summaries": [(p, contents[p.slug].get("kpis", [])) for p in PAGES]}
+    contents[INDEX.slug] = summary.content(PAGES, contents)
     written = []
     for page in [INDEX] + PAGES:
-        html = env.get_template(f"{page.slug}.html.j2").render(page=page, **common, **contents[page.slug])
+        variables = dict(contents[page.slug])
+        data = variables.pop("data", None)
+        variables["page_data"] = page_data(page.slug, data, shared) if data else None
+        html = env.get_template(f"{page.slug}.html.j2").render(page=page, **common, **variables)
         target = out / page.file
         target.write_text(html)
         written.append(target)
