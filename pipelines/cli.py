@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="first run `waba fetch` (Graph API, needs WABA_GRAPH_TOKEN and WABA_GRAPH_WABA_IDS) into the "
                           "landing folder, then load everything: today's Business Manager state and Meta's analytics "
                           "in one command")
+    run.add_argument("--force", action="store_true",
+                     help="load this landing folder even though the warehouse was loaded from another one")
+    run.add_argument("--naive-timestamps", choices=("reject", "waba"), default=None,
+                     help="export timestamps without an offset: quarantine them (reject, the default) or read them "
+                          "in their WABA's timezone from accounts.csv (waba); same as WABA_NAIVE_TIMESTAMPS")
     run.add_argument("--disable-regime", action="append", default=[], metavar="NAME",
                      help="price without this pricing regime (the one before it continues), e.g. pmp_2026_10, whose "
                           "rules are reported but not confirmed by Meta; repeatable; same as WABA_DISABLED_REGIMES")
@@ -184,7 +189,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         # The finance asset reads it from the environment, like a Dagster run launched from the UI would.
         current = [n for n in os.environ.get("WABA_DISABLED_REGIMES", "").split(",") if n]
         os.environ["WABA_DISABLED_REGIMES"] = ",".join(sorted(set(current) | set(args.disable_regime)))
-    summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet)
+    if args.naive_timestamps:
+        os.environ["WABA_NAIVE_TIMESTAMPS"] = args.naive_timestamps  # read by the raw assets, like the UI's runs
+    summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet, force=args.force)
     print(summary.text())
     for line in summary.unreadable_files:
         print(f"error: {line}", file=sys.stderr)
@@ -248,6 +255,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from pipelines.compliance import export_audit
 
     start, end = _audit_day(args.start, "--from"), _audit_day(args.end, "--to")
+    check_output_file(args.out, "--out")
     counts = export_audit(args.warehouse, start, end, args.status, args.out, unmasked=args.unmasked)
     total = sum(counts.values())
     covered = counts.get("covered", 0)
@@ -260,12 +268,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pipelines.reports.site import render_site, report_source
 
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"{args.out}: is a file; --out must be a folder for the report site")
     started = time.monotonic()
     pages = render_site(report_source(args.warehouse), args.out)
     largest = max(pages, key=lambda p: p.stat().st_size)
     print(f"wrote {len(pages)} pages to {args.out} in {time.monotonic() - started:.1f}s "
           f"(largest {largest.name}, {largest.stat().st_size / 1e6:.1f} MB); open {args.out / 'index.html'}")
     return 0
+
+
+def check_output_file(out: Path, option: str) -> None:
+    """A file the command will write: not a folder, in a folder that exists or can be made, writable."""
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder; {option} must name a file, e.g. {out / 'audit.csv'}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise UserError(f"{out}: cannot create its folder {out.parent} (a parent is a file, or permission denied)") from None
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UserError(f"{out}: cannot write there (permission denied); choose another {option}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("waba: interrupted; the warehouse is left as of the last committed file", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file the user named cannot be written or read (full disk, permissions)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"waba: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

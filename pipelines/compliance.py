@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.errors import UserError
 from pipelines.marts import build_domain, build_intermediate, build_mart
+from pipelines.masking import install_masking
 from pipelines.warehouse import connect, published_path
 
 COMPLIANCE_MARTS = ["consent_timeline", "optin_audit", "optin_coverage_daily"]
@@ -34,6 +35,9 @@ def build_compliance(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], 
 
 # Masking keeps a phone number's country code and last two digits (+55*********21), and a business-scoped
 # user id's country and last two characters (BR.****************21): enough to tell records apart, not to call.
+# A message id encodes the recipient, so it becomes its keyed hash; free text is scrubbed (pipelines/masking.py).
+MASKED_COLUMNS = {"message_id": "masked_id", "template_name": "masked_text", "campaign": "masked_text",
+                  "reason": "masked_text", "evidence_ref": "masked_text", "blocking_evidence_ref": "masked_text"}
 EXPORT_SQL = """
 WITH rows AS (
     SELECT * FROM marts.optin_audit
@@ -54,10 +58,11 @@ WITH rows AS (
                      || right(i.id, 2) END AS shown
     FROM ids i LEFT JOIN country_codes c USING (id)
 )
-SELECT r.message_id, r.sent_at, r.sent_day, r.waba_id, r.phone_number_id, mc.shown AS customer, r.market, r.category,
-       r.template_name, r.campaign, r.final_status, r.error_code, r.consent_status, r.reason, r.optin_at, r.optin_source,
-       r.optin_scope, r.evidence_ref, mu.shown AS optin_recorded_under, r.blocking_event, r.blocking_event_at,
-       r.blocking_evidence_ref
+SELECT {message_id} AS message_id, r.sent_at, r.sent_day, r.waba_id, r.phone_number_id, mc.shown AS customer,
+       r.market, r.category, {template_name} AS template_name, {campaign} AS campaign, r.final_status, r.error_code,
+       r.consent_status, {reason} AS reason, r.optin_at, r.optin_source, r.optin_scope, {evidence_ref} AS evidence_ref,
+       mu.shown AS optin_recorded_under, r.blocking_event, r.blocking_event_at,
+       {blocking_evidence_ref} AS blocking_evidence_ref
 FROM rows r
 LEFT JOIN masked mc ON mc.id = r.customer_id
 LEFT JOIN masked mu ON mu.id = r.optin_recorded_under
@@ -89,7 +94,9 @@ def export_audit(warehouse: Path, start: date, end: date, statuses: list[str], o
             raise UserError(f"{source}: has no marts.optin_audit yet; run `waba run` to build it")
         params = {"start": start, "end": end, "statuses": list(statuses), "unmasked": unmasked}
         out.parent.mkdir(parents=True, exist_ok=True)
-        conn.execute(f"COPY ({EXPORT_SQL}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')", params)
+        if not unmasked:
+            install_masking(conn)
+        conn.execute(f"COPY ({_export_sql(unmasked)}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')", params)
         counts = dict(conn.execute(
             "SELECT consent_status, count(*) FROM marts.optin_audit WHERE sent_day BETWEEN $start AND $end "
             "AND (len($statuses) = 0 OR list_contains($statuses, consent_status)) GROUP BY 1",
@@ -97,6 +104,13 @@ def export_audit(warehouse: Path, start: date, end: date, statuses: list[str], o
     finally:
         conn.close()
     return counts
+
+
+def _export_sql(unmasked: bool) -> str:
+    sql = EXPORT_SQL
+    for column, function in MASKED_COLUMNS.items():
+        sql = sql.replace("{" + column + "}", f"r.{column}" if unmasked else f"{function}(r.{column})")
+    return sql
 
 
 def _sql_path(path: Path) -> str:
