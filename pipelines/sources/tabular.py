@@ -141,7 +141,8 @@ def _read_csv(conn, path: Path) -> None:
     """)
     conn.execute("""CREATE OR REPLACE TEMP TABLE _rejects AS
                     SELECT line AS line_no, any_value(csv_line) AS original_text,
-                           string_agg(DISTINCT error_message, '; ') AS detail
+                           string_agg(DISTINCT error_message, '; ') AS detail,
+                           CASE WHEN bool_or(error_type = 'INVALID ENCODING') THEN 'not_utf8' ELSE 'malformed_row' END AS reason
                     FROM _csv_rejects GROUP BY line""")
     # Accepted rows take the line numbers the rejected ones left free (exact unless a quoted field spans lines).
     conn.execute("""
@@ -182,7 +183,7 @@ def _read_file(conn, source: TabularSource, f: LandingFile) -> tuple[str | None,
     scan = None
     try:
         if is_parquet:
-            conn.execute("CREATE OR REPLACE TEMP TABLE _rejects (line_no BIGINT, original_text VARCHAR, detail VARCHAR)")
+            conn.execute("CREATE OR REPLACE TEMP TABLE _rejects (line_no BIGINT, original_text VARCHAR, detail VARCHAR, reason VARCHAR)")
             conn.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT row_number() OVER () AS _line_no, * "
                          f"FROM read_parquet({sql_literal_path(f.path)})")
         elif f.rel_path.lower().endswith(".gz"):
@@ -286,7 +287,7 @@ def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int, naive:
                  [load_id, source.name])
     conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, split_part(problem, ':', 1), problem, original_text
                     FROM _typed WHERE problem IS NOT NULL""", [load_id, source.name, f.rel_path])
-    conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, 'malformed_row', detail, original_text
+    conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, reason, detail, original_text
                     FROM _rejects""", [load_id, source.name, f.rel_path])
     conn.execute("DROP TABLE IF EXISTS _typed; DROP TABLE IF EXISTS _repeats")
 
