@@ -82,10 +82,10 @@ def ingest_checks(raw_sources: dict[str, str]) -> list[Check]:
             "rows_in = rows_loaded + rows_duplicate + rows_quarantined for every file (raw.load_audit)"))
         checks.append(sql_check(
             "no_unreadable_files", ("raw", asset), WARN,
-            "No landing file was rejected whole (unreadable, empty, missing columns).",
+            "No landing file was rejected whole (unreadable, empty, missing columns) or cut short (truncated gzip).",
             f"""SELECT count(*), string_agg(file_path || ': ' || message, ', ')
-                FROM raw.load_audit WHERE source = '{source}' AND status = 'unreadable'""",
-            "no file with status 'unreadable' (raw.load_audit)"))
+                FROM raw.load_audit WHERE source = '{source}' AND status IN ('unreadable', 'truncated')""",
+            "no file with status 'unreadable' or 'truncated' (raw.load_audit)"))
     return checks
 
 

@@ -21,7 +21,7 @@ from pipelines.sources.landing import (
     record_problem_files, retire_previous_versions, sql_literal_path,
 )
 from pipelines.sources.gzip_members import GzipScan, read_gzip, scan_gzip
-from pipelines.sources.naive_timestamps import NaiveRule, naive_timestamp_rule
+from pipelines.sources.naive_timestamps import NaiveRule, naive_mode, naive_timestamp_rule
 from pipelines.testing_hooks import halt_point
 from pipelines.warehouse import transaction
 
@@ -166,6 +166,9 @@ def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: Tabular
     broken = [f for f in todo if f.problem]
     for f, counts in zip(broken, record_problem_files(conn, source.name, broken, [source.table], progress)):
         totals.add(f, counts)
+    if naive_mode() == "waba" and source.name != "accounts" and "waba_id" in source.columns:
+        # Naive timestamps are read in their WABA's timezone: accounts.csv first (a no-op when loaded).
+        load_tabular(conn, landing, SOURCES_BY_NAME["accounts"], progress)
     naive = naive_timestamp_rule(conn, source)
     for f in todo:
         if not f.problem:

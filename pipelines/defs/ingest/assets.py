@@ -29,10 +29,7 @@ def raw_webhook_deliveries(context: dg.AssetExecutionContext, warehouse: Warehou
 def _tabular_asset(name: str, description: str) -> dg.AssetsDefinition:
     source = SOURCES_BY_NAME[name]
 
-    # Naive timestamps may be read in their WABA's timezone, from raw.accounts: load it first.
-    deps = [] if name == "accounts" else [dg.AssetKey(["raw", "accounts"])]
-
-    @dg.asset(key=["raw", name], group_name=GROUP, kinds={"duckdb"}, description=description, deps=deps)
+    @dg.asset(key=["raw", name], group_name=GROUP, kinds={"duckdb"}, description=description)
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
             totals = load_tabular(conn, warehouse.landing, source, progress=context.log.info)
