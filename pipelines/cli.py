@@ -223,6 +223,7 @@ def _audit_day(text: str, option: str) -> date:
 
 def cmd_reprice(args: argparse.Namespace) -> int:
     from pipelines.reprice import REGIME_DATE, Scenario, run_scenario
+    from pipelines.run_lock import hold_warehouse
 
     if args.rates_as_of == "send-date":
         rates_as_of = None
@@ -234,7 +235,9 @@ def cmd_reprice(args: argparse.Namespace) -> int:
     else:
         rates_as_of = REGIME_DATE
     name = args.name or f"{args.regime} {args.start}..{args.end}"
-    scenario, rows = run_scenario(args.warehouse, Scenario(name, args.regime, args.start, args.end, args.rate_card, rates_as_of))
+    with hold_warehouse(args.warehouse):  # a run started meanwhile is refused, as this is while a run holds it
+        scenario, rows = run_scenario(args.warehouse, Scenario(name, args.regime, args.start, args.end, args.rate_card,
+                                                               rates_as_of))
     by_month: dict[tuple, list] = {}
     for month, _waba, _market, _category, currency, _au, actual, _su, priced, unpriced, _diff in rows:
         total = by_month.setdefault((month, currency), [0, 0, 0])

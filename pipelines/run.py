@@ -81,6 +81,8 @@ def _run(landing: Path, warehouse: Path, reports: Path, verbose: bool, force: bo
     critical = [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR]
     # A critical check that fails stops its step, and so the run; that is a finding to summarise, not a crash.
     if not result.success and not critical:
+        if _interrupted(result):
+            raise KeyboardInterrupt  # Dagster turned Ctrl-C into a failed step; the CLI says "interrupted"
         raise UserError(_failure_text(result))
     summary = _summarise(warehouse, reports, last_load, time.monotonic() - started)
     summary.failed_checks = [_check_line(e) for e in critical]
@@ -91,6 +93,12 @@ def _run(landing: Path, warehouse: Path, reports: Path, verbose: bool, force: bo
 def _check_line(evaluation) -> str:
     observed = evaluation.metadata.get("observed")
     return f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}" + (f": {observed.value}" if observed else "")
+
+
+def _interrupted(result) -> bool:
+    return any(event.is_step_failure and event.step_failure_data.error is not None
+               and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError"
+               for event in result.all_events)
 
 
 def _failure_text(result) -> str:

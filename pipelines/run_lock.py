@@ -39,8 +39,13 @@ def hold_warehouse(warehouse: Path) -> Iterator[None]:
     if key in _held:
         yield
         return
-    key.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        key.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT, 0o644)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"{warehouse}: cannot create the warehouse there: a parent of it is a file, not a folder") from None
+    except PermissionError:
+        raise UserError(f"{warehouse}: cannot write beside the warehouse (permission denied)") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
