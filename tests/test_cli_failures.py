@@ -65,8 +65,11 @@ def test_a_running_pipeline_holds_the_warehouse_against_other_writers(tmp_path):
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         child.stderr.close()
-    # kill -9 released it: the next run goes through.
-    assert waba("run", "--quiet", "--landing", landing, "--warehouse", warehouse, "--reports", tmp_path / "r3").returncode == 0
+    # kill -9 released it: the next writer gets it.
+    from pipelines.run_lock import hold_warehouse
+
+    with hold_warehouse(warehouse):
+        assert f"{os.getpid()} " in (warehouse.parent / "w.duckdb.lock").read_text()
 
 
 def test_ctrl_c_is_one_interrupted_line_and_exit_130(tmp_path):
@@ -136,3 +139,19 @@ def test_an_empty_or_wrong_landing_folder_says_what_it_should_contain(tmp_path):
     (tmp_path / "hollow" / "webhooks").mkdir(parents=True)
     line = one_error_line(waba("run", "--landing", tmp_path / "hollow", "--warehouse", tmp_path / "w.duckdb"))
     assert "holds no files" in line
+
+
+# -- 1. the run summary names a truncated file ------------------------------------------------------------
+
+def test_the_run_summary_names_a_truncated_file_and_exits_2(tmp_path):
+    import zlib
+
+    landing = small_landing(tmp_path / "landing")
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # RFC 1952 stream, cut after a flush
+    cut = deflater.compress(b'{"object": "whatsapp_business_account", "entry": []}\n') + deflater.flush(zlib.Z_FULL_FLUSH)
+    (landing / "webhooks" / "cut.jsonl.gz").write_bytes(cut)
+    result = waba("run", "--quiet", "--landing", landing, "--warehouse", tmp_path / "w.duckdb", "--reports", tmp_path / "r")
+    assert result.returncode == 2
+    assert "file not (fully) loaded: webhooks/cut.jsonl.gz: truncated_gzip: " in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        line for line in result.stderr.strip().splitlines() if line.startswith("error: webhooks/cut.jsonl.gz: truncated_gzip")]
