@@ -184,6 +184,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("waba: error: the fetch failed (see above); nothing was loaded", file=sys.stderr)
             return 2
         args.landing = target
+    if args.landing is None:
+        from pipelines.landing_origin import check_before_sample
+
+        check_before_sample(args.warehouse, settings.default_landing(), args.force)  # before generating anything
     landing = _prepare_landing(args.landing, args.quiet)
     if args.disable_regime:
         # The finance asset reads it from the environment, like a Dagster run launched from the UI would.

@@ -155,3 +155,14 @@ def test_the_run_summary_names_a_truncated_file_and_exits_2(tmp_path):
     assert "file not (fully) loaded: webhooks/cut.jsonl.gz: truncated_gzip: " in result.stdout
     assert result.stderr.strip().splitlines() == [
         line for line in result.stderr.strip().splitlines() if line.startswith("error: webhooks/cut.jsonl.gz: truncated_gzip")]
+
+
+def test_a_bare_run_does_not_generate_the_sample_world_into_a_warehouse_of_another_folder(tmp_path):
+    from pipelines.run import check_writable
+
+    first, warehouse = small_landing(tmp_path / "first"), tmp_path / "w.duckdb"
+    check_writable(warehouse, first)
+    home = tmp_path / "home"
+    line = one_error_line(waba("run", "--warehouse", warehouse, env={"WABA_HOME": str(home)}))
+    assert f"holds the landing folder {first.resolve()}" in line
+    assert not (home / "landing").exists()  # nothing was generated
