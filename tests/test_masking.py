@@ -12,7 +12,6 @@ import re
 from datetime import date
 
 import duckdb
-import pytest
 
 from pipelines.compliance import export_audit
 from pipelines.masking import install_masking

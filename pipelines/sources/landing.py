@@ -38,6 +38,12 @@ class LandingFile:
             return "problem:" + hashlib.sha256(self.problem.encode()).hexdigest()
         return file_sha256(self.path)
 
+    @property
+    def retried_always(self) -> bool:
+        """A file that could not be read is tried again every run (fixing permissions changes no mtime); a
+        broken symlink is recorded with the link's own mtime and skipped until the link changes."""
+        return bool(self.problem) and self.problem.startswith("unreadable_file")
+
     def with_problem(self, reason: str, detail: str) -> "LandingFile":
         return LandingFile(self.path, self.rel_path, self.size, self.mtime_ns, f"{reason}: {detail}")
 
@@ -144,7 +150,7 @@ def files_to_load(conn: duckdb.DuckDBPyConnection, source: str, files: list[Land
     unchanged = {(path, size, mtime) for path, size, mtime, _, status in active if status != "reload_pending"}
     candidates = [_readable(f) if (f.rel_path, f.size, f.mtime_ns) not in unchanged else f for f in files]
     todo = [f for f in candidates
-            if f.problem or ((f.rel_path, f.size, f.mtime_ns) not in unchanged and f.sha256 not in loaded)]
+            if f.retried_always or ((f.rel_path, f.size, f.mtime_ns) not in unchanged and f.sha256 not in loaded)]
     _record_touched(conn, source, [f for f in candidates if f not in todo and (f.rel_path, f.size, f.mtime_ns) not in unchanged])
     changed = [f.rel_path for f in todo]
     dependents = _dependents(conn, source, changed, loaded_table) if changed else set()
@@ -223,7 +229,7 @@ def record_loads(conn: duckdb.DuckDBPyConnection, source: str, files: list[Landi
         "INSERT INTO raw.load_audit (load_id, source, file_path, file_sha256, file_bytes, file_mtime_ns, loaded_at, "
         "status, rows_in, rows_loaded, rows_duplicate, rows_quarantined, message) "
         "VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
-        [[c["load_id"], source, f.rel_path, f.sha256, f.size, None if f.problem else f.mtime_ns, c["status"], c["rows_in"], c["rows_loaded"],
+        [[c["load_id"], source, f.rel_path, f.sha256, f.size, None if f.retried_always else f.mtime_ns, c["status"], c["rows_in"], c["rows_loaded"],
           c["rows_duplicate"], c["rows_quarantined"], c.get("message")] for f, c in zip(files, counts)],
     )
 
