@@ -37,3 +37,12 @@ CREATE OR REPLACE TEMP MACRO messages_value_shape() AS '{
 CREATE OR REPLACE TEMP MACRO waba_normalised_text(x) AS
     regexp_replace(regexp_replace(lower(strip_accents(x)), '\s+', ' ', 'g'),
                    '^[\s[:punct:]¡¿]+|[\s[:punct:]¡¿]+$', '', 'g');
+
+-- A timestamp written without an offset or zone (e.g. 2026-03-01 09:30 or a date alone, or a Parquet
+-- TIMESTAMP column read as text): which instant it means depends on a timezone it does not state. Unix
+-- seconds are UTC by definition and are not naive.
+CREATE OR REPLACE TEMP MACRO waba_ts_is_naive(x) AS
+    try_cast(trim(CAST(x AS VARCHAR)) AS TIMESTAMP) IS NOT NULL
+    AND NOT regexp_full_match(trim(CAST(x AS VARCHAR)), '[0-9]{9,11}(\.[0-9]+)?')
+    AND NOT regexp_matches(trim(CAST(x AS VARCHAR)),
+                           '[0-9]:[0-9]{2}(:[0-9]{2})?([.,][0-9]+)?\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?|UTC|GMT|[A-Za-z]+/[A-Za-z_]+)$');

@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--consent-scope", choices=("portfolio", "waba", "number"), default=None,
                      help="how far an opt-out or marketing stop reaches: every WABA of the business portfolio "
                           "(default), its WABA, or its number; same as WABA_CONSENT_SCOPE")
+    run.add_argument("--force", action="store_true",
+                     help="load this landing folder even though the warehouse was loaded from another one")
+    run.add_argument("--naive-timestamps", choices=("reject", "waba"), default=None,
+                     help="export timestamps without an offset: quarantine them (reject, the default) or read them "
+                          "in their WABA's timezone from accounts.csv (waba); same as WABA_NAIVE_TIMESTAMPS")
     run.add_argument("--disable-regime", action="append", default=[], metavar="NAME",
                      help="price without this pricing regime (the one before it continues), e.g. pmp_2026_10, whose "
                           "rules are reported but not confirmed by Meta; repeatable; same as WABA_DISABLED_REGIMES")
@@ -233,6 +238,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("waba: error: the fetch failed (see above); nothing was loaded", file=sys.stderr)
             return 2
         args.landing = target
+    if args.landing is None:
+        from pipelines.landing_origin import check_before_sample
+
+        check_before_sample(args.warehouse, settings.default_landing(), args.force)  # before generating anything
     landing = _prepare_landing(args.landing, args.quiet)
     if args.disable_regime:
         # The finance asset reads it from the environment, like a Dagster run launched from the UI would.
@@ -240,10 +249,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["WABA_DISABLED_REGIMES"] = ",".join(sorted(set(current) | set(args.disable_regime)))
     if args.consent_scope:
         os.environ["WABA_CONSENT_SCOPE"] = args.consent_scope  # read by the compliance asset, as for regimes
+    if args.naive_timestamps:
+        os.environ["WABA_NAIVE_TIMESTAMPS"] = args.naive_timestamps  # read by the raw assets, like the UI's runs
     from pipelines.compliance import ConsentParams
 
     ConsentParams.from_env()  # a bad WABA_CONSENT_SCOPE is one line now, not a failed asset later
-    summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet)
+    summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet, force=args.force)
     print(summary.text())
     for line in summary.unreadable_files:
         print(f"error: {line}", file=sys.stderr)
@@ -275,6 +286,7 @@ def _audit_day(text: str, option: str) -> date:
 
 def cmd_reprice(args: argparse.Namespace) -> int:
     from pipelines.reprice import REGIME_DATE, Scenario, run_scenario
+    from pipelines.run_lock import hold_warehouse
 
     if args.rates_as_of == "send-date":
         rates_as_of = None
@@ -286,7 +298,9 @@ def cmd_reprice(args: argparse.Namespace) -> int:
     else:
         rates_as_of = REGIME_DATE
     name = args.name or f"{args.regime} {args.start}..{args.end}"
-    scenario, rows = run_scenario(args.warehouse, Scenario(name, args.regime, args.start, args.end, args.rate_card, rates_as_of))
+    with hold_warehouse(args.warehouse):  # a run started meanwhile is refused, as this is while a run holds it
+        scenario, rows = run_scenario(args.warehouse, Scenario(name, args.regime, args.start, args.end, args.rate_card,
+                                                               rates_as_of))
     by_month: dict[tuple, list] = {}
     for month, _waba, _market, _category, currency, _au, actual, _su, priced, unpriced, _diff in rows:
         total = by_month.setdefault((month, currency), [0, 0, 0])
@@ -324,6 +338,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if missing:
         raise UserError(f"audit needs {', '.join(missing)} (or --verify FILE.csv)")
     start, end = _audit_day(args.start, "--from"), _audit_day(args.end, "--to")
+    check_output_file(args.out, "--out")
     counts = export_audit(args.warehouse or settings.default_warehouse(), start, end, args.status, args.out,
                           unmasked=args.unmasked)
     total = sum(counts.values())
@@ -338,6 +353,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pipelines.reports.site import render_site, report_source
 
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"{args.out}: is a file; --out must be a folder for the report site")
     started = time.monotonic()
     pages = render_site(report_source(args.warehouse), args.out)
     largest = max(pages, key=lambda p: p.stat().st_size)
@@ -350,6 +367,18 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     from pipelines import docs
 
     return docs.run(args)
+
+
+def check_output_file(out: Path, option: str) -> None:
+    """A file the command will write: not a folder, in a folder that exists or can be made, writable."""
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder; {option} must name a file, e.g. {out / 'audit.csv'}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise UserError(f"{out}: cannot create its folder {out.parent} (a parent is a file, or permission denied)") from None
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UserError(f"{out}: cannot write there (permission denied); choose another {option}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,6 +398,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("waba: interrupted; the warehouse is left as of the last committed file", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file the user named cannot be written or read (full disk, permissions)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"waba: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

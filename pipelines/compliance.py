@@ -17,6 +17,7 @@ import duckdb
 
 from pipelines.errors import UserError
 from pipelines.marts import build_domain, build_intermediate, build_mart
+from pipelines.masking import install_masking
 from pipelines.warehouse import connect, published_path
 
 COMPLIANCE_MARTS = ["consent_timeline", "optin_audit", "optin_coverage_daily"]
@@ -63,8 +64,7 @@ def build_compliance(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], 
 
 
 # The export's columns, in order: (CSV column, SQL over the audit row `r` and the masked ids). The one place the
-# CSV is assembled. Columns that can hold a wamid (message_id; the evidence of a chat keyword, a 131050 failure or
-# a system message) are listed in WAMID_COLUMNS for the masking helper.
+# CSV is assembled.
 EXPORT_COLUMNS = (
     ("message_id", "r.message_id"), ("sent_at", "r.sent_at"), ("sent_day", "r.sent_day"), ("waba_id", "r.waba_id"),
     ("phone_number_id", "r.phone_number_id"), ("customer", "mc.shown"), ("market", "r.market"),
@@ -78,10 +78,13 @@ EXPORT_COLUMNS = (
     ("review_event", "r.review_event"), ("review_event_at", "r.review_event_at"),
     ("review_evidence_ref", "r.review_evidence_ref"),
 )
-WAMID_COLUMNS = ("message_id", "blocking_evidence_ref", "review_evidence_ref")
-
 # Masking keeps a phone number's country code and last two digits (+55*********21), and a business-scoped
 # user id's country and last two characters (BR.****************21): enough to tell records apart, not to call.
+# A message id encodes the recipient, so it becomes its keyed hash; free text that can quote a wamid or a number
+# (the evidence of a chat keyword, a 131050 failure or a system message) is scrubbed (pipelines/masking.py).
+MASKED_COLUMNS = {"message_id": "masked_id", "template_name": "masked_text", "campaign": "masked_text",
+                  "reason": "masked_text", "evidence_ref": "masked_text", "optin_wording": "masked_text",
+                  "blocking_evidence_ref": "masked_text", "review_evidence_ref": "masked_text"}
 EXPORT_SQL = """
 WITH rows AS (
     SELECT * FROM marts.optin_audit
@@ -107,7 +110,14 @@ FROM rows r
 LEFT JOIN masked mc ON mc.id = r.customer_id
 LEFT JOIN masked mu ON mu.id = r.optin_recorded_under
 ORDER BY r.sent_at, r.message_id
-""".replace("COLUMNS_LIST", ", ".join(f"{sql} AS {name}" for name, sql in EXPORT_COLUMNS))
+"""
+
+
+def export_sql(unmasked: bool) -> str:
+    """The export query, masked unless `unmasked` (the masked one needs install_masking on its connection)."""
+    def shown(name: str, sql: str) -> str:
+        return sql if unmasked or name not in MASKED_COLUMNS else f"{MASKED_COLUMNS[name]}({sql})"
+    return EXPORT_SQL.replace("COLUMNS_LIST", ", ".join(f"{shown(name, sql)} AS {name}" for name, sql in EXPORT_COLUMNS))
 
 
 def audit_source(warehouse: Path) -> Path:
@@ -142,7 +152,9 @@ def write_export(conn: duckdb.DuckDBPyConnection, start: date, end: date, status
     """Write the CSV from an open warehouse; return the row count of each consent status in it."""
     params = {"start": start, "end": end, "statuses": list(statuses), "unmasked": unmasked}
     out.parent.mkdir(parents=True, exist_ok=True)
-    conn.execute(f"COPY ({EXPORT_SQL}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')", params)
+    if not unmasked:
+        install_masking(conn)
+    conn.execute(f"COPY ({export_sql(unmasked)}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')", params)
     return dict(conn.execute(
         "SELECT consent_status, count(*) FROM marts.optin_audit WHERE sent_day BETWEEN $start AND $end "
         "AND (len($statuses) = 0 OR list_contains($statuses, consent_status)) GROUP BY 1 ORDER BY 1",

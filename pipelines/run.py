@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.errors import UserError
-from pipelines.warehouse import connect, ensure_raw_schema, published_path
+from pipelines.landing_origin import check_landing_folder, check_landing_origin
+from pipelines.run_lock import hold_warehouse
+from pipelines.sources.naive_timestamps import naive_mode
+from pipelines.warehouse import connect, ensure_raw_schema, published_path, remove_stale_publish_copy
 
 
 @dataclass
@@ -16,7 +19,7 @@ class RunSummary:
     seconds: float
     files: dict = field(default_factory=dict)          # source -> (files loaded, rows in, loaded, duplicates, quarantined)
     staging_rows: dict = field(default_factory=dict)
-    unreadable_files: list[str] = field(default_factory=list)
+    unreadable_files: list[str] = field(default_factory=list)  # unreadable or truncated: data was not (all) loaded
     failed_checks: list[str] = field(default_factory=list)    # critical: downstream assets were not built
     warned_checks: list[str] = field(default_factory=list)    # warn: reported, the run went on
 
@@ -33,28 +36,40 @@ class RunSummary:
         lines.append(f"warehouse: {self.warehouse}")
         lines.append(f"published (open this one while the pipeline runs): {published_path(self.warehouse)}")
         lines.append(f"reports:   {self.reports / 'index.html'} (opens offline)")
+        lines.extend(f"file not (fully) loaded: {line}" for line in self.unreadable_files)
         lines.extend(f"check warning: {check}" for check in self.warned_checks)
         lines.extend(f"check failed: {check}" for check in self.failed_checks)
         return "\n".join(lines)
 
 
-def check_writable(warehouse: Path) -> int:
-    """Fail early, with one line, when another process holds the warehouse; return the last load id."""
+def check_writable(warehouse: Path, landing: Path, force: bool = False) -> int:
+    """Fail early, with one line, when another process holds the warehouse or it holds another landing
+    folder; return the last load id."""
     conn = connect(warehouse)
     try:
         ensure_raw_schema(conn)
+        check_landing_origin(conn, landing, warehouse, force)
         return conn.execute("SELECT coalesce(max(load_id), 0) FROM raw.load_audit").fetchone()[0]
     finally:
         conn.close()
 
 
-def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = True) -> RunSummary:
+def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = True, force: bool = False) -> RunSummary:
+    """Load, build and publish, holding the warehouse's write lock from the first write to the publish."""
+    check_landing_folder(landing)
+    naive_mode()  # a bad setting is one line now, not a failed step later
+    with hold_warehouse(warehouse):
+        remove_stale_publish_copy(warehouse)
+        return _run(landing, warehouse, reports, verbose, force)
+
+
+def _run(landing: Path, warehouse: Path, reports: Path, verbose: bool, force: bool) -> RunSummary:
     import dagster as dg
 
     from pipelines.definitions import MAIN_JOB, defs
 
     started = time.monotonic()
-    last_load = check_writable(warehouse)
+    last_load = check_writable(warehouse, landing, force)
     run_config = {
         "resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_path": str(landing),
                                                "reports_path": str(reports)}}},
@@ -66,6 +81,8 @@ def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = 
     critical = [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR]
     # A critical check that fails stops its step, and so the run; that is a finding to summarise, not a crash.
     if not result.success and not critical:
+        if _interrupted(result):
+            raise KeyboardInterrupt  # Dagster turned Ctrl-C into a failed step; the CLI says "interrupted"
         raise UserError(_failure_text(result))
     summary = _summarise(warehouse, reports, last_load, time.monotonic() - started)
     summary.failed_checks = [_check_line(e) for e in critical]
@@ -76,6 +93,12 @@ def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = 
 def _check_line(evaluation) -> str:
     observed = evaluation.metadata.get("observed")
     return f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}" + (f": {observed.value}" if observed else "")
+
+
+def _interrupted(result) -> bool:
+    return any(event.is_step_failure and event.step_failure_data.error is not None
+               and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError"
+               for event in result.all_events)
 
 
 def _failure_text(result) -> str:
@@ -99,7 +122,8 @@ def _summarise(warehouse: Path, reports: Path, last_load: int, seconds: float) -
         """, [last_load]).fetchall():
             summary.files[source] = (files, int(rows_in), int(loaded), int(dup), int(bad))
         summary.unreadable_files = [f"{path}: {message}" for path, message in conn.execute(
-            "SELECT file_path, message FROM raw.load_audit WHERE load_id > ? AND status = 'unreadable' ORDER BY file_path",
+            "SELECT file_path, message FROM raw.load_audit WHERE load_id > ? AND status IN ('unreadable', 'truncated') "
+            "ORDER BY file_path",
             [last_load]).fetchall()]
         summary.staging_rows = dict(conn.execute(
             "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'staging' "

@@ -2,10 +2,46 @@ import gzip
 import hashlib
 import hmac
 import json
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+# Tests never touch the user's var/: every default path (landing, warehouse, reports) points into a temp
+# folder, for this process and the `waba` processes tests start; pytest_sessionfinish fails the session if
+# var/ changed anyway.
+USER_VAR = Path(__file__).resolve().parent.parent / "var"
+os.environ["WABA_HOME"] = tempfile.mkdtemp(prefix="waba-test-home-")
+for _name in ("WABA_LANDING", "WABA_WAREHOUSE", "WABA_REPORTS"):
+    os.environ.pop(_name, None)
+
+
+def var_state() -> dict[str, tuple[int, int]]:
+    state = {}
+    for folder, _, files in os.walk(USER_VAR):
+        for name in files:
+            path = Path(folder) / name
+            stat = path.lstat()
+            state[path.relative_to(USER_VAR).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller, once for the whole (xdist) session
+        session.config.var_before = var_state()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "var_before", None)
+    if before is None:
+        return
+    after = var_state()
+    changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    if changed:
+        print(f"\nthe test suite changed the user's var/ folder: {', '.join(changed[:10])}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 from pipelines.sources.graph_responses import load_graph_responses
 from pipelines.staging import build_staging

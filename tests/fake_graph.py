@@ -20,6 +20,7 @@ class Reply:
     body: object = field(default_factory=dict)   # dict/list as JSON, str as raw text
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
+    cut_after: int | None = None   # send only this many bytes of the body, then close (a transfer cut short)
 
 
 def graph_error(status: int, code: int, message: str, kind: str = "OAuthException", subcode: int | None = None,
@@ -69,6 +70,11 @@ class FakeGraph:
                             self.send_header(name, value)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
+                    if reply.cut_after is not None:
+                        self.wfile.write(data[:reply.cut_after])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (timeout tests)
                     pass

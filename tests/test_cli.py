@@ -31,6 +31,7 @@ def test_missing_landing_folder_is_one_clear_line(tmp_path):
 
 
 def test_locked_warehouse_is_one_clear_line(tmp_path, landing):
+    write_lines(landing / "webhooks" / "a.jsonl", [{"object": "whatsapp_business_account", "entry": []}])
     warehouse = tmp_path / "w.duckdb"
     holder = duckdb.connect(str(warehouse))
     try:

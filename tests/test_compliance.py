@@ -212,12 +212,23 @@ def waba(*args):
                           timeout=300)
 
 
+def _masked_with_ids(audited, out, *args) -> list[dict]:
+    """The masked export's rows, each given its real message id from the unmasked export (same row order)."""
+    plain = out.with_name("plain.csv")
+    assert waba("audit", *args, "--warehouse", audited, "--out", plain, "--unmasked").returncode == 0
+    masked = list(csv.DictReader(out.open()))
+    ids = [r["message_id"] for r in csv.DictReader(plain.open())]
+    assert len(ids) == len(masked) and not any(r["message_id"] in ids for r in masked)  # message ids are hashed
+    return [{**row, "message_id": message_id} for row, message_id in zip(masked, ids)]
+
+
 def test_audit_export_masks_numbers_unless_asked(audited, tmp_path):
     out = tmp_path / "audit.csv"
-    result = waba("audit", "--from", "2026-02-01", "--to", "2026-02-28", "--status", "opted_out", "number_reassigned",
-                  "covered_identity_changed", "--warehouse", audited, "--out", out)
+    args = ("--from", "2026-02-01", "--to", "2026-02-28", "--status", "opted_out", "number_reassigned",
+            "covered_identity_changed")
+    result = waba("audit", *args, "--warehouse", audited, "--out", out)
     assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(out.open()))
+    rows = _masked_with_ids(audited, out, *args)
     assert sorted(r["message_id"] for r in rows) == ["m_moo", "m_mover_new", "m_mover_old", "m_new_key", "m_oab_out"]
     by_id = {r["message_id"]: r for r in rows}
     assert by_id["m_mover_new"]["customer"] == "+55*********05"
@@ -229,7 +240,7 @@ def test_audit_export_masks_numbers_unless_asked(audited, tmp_path):
     customers = {r["message_id"]: r["customer"] for r in csv.DictReader(out.open())}
     assert customers["m_user_id"] == BY_USER_ID and customers["m_mover_new_again"] == MOVER_NEW
     waba("audit", "--from", "2026-03-10", "--to", "2026-03-10", "--warehouse", audited, "--out", out)
-    customers = {r["message_id"]: r["customer"] for r in csv.DictReader(out.open())}
+    customers = {r["message_id"]: r["customer"] for r in _masked_with_ids(audited, out, "--from", "2026-03-10", "--to", "2026-03-10")}
     assert customers["m_user_id"] == "BR.**************56"
 
 

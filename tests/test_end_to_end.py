@@ -109,7 +109,8 @@ def test_adding_a_day_loads_only_that_file(world, loaded, tmp_path):
     for folder in ("webhooks", "message_logs", "business_manager", "optins", "rate_cards"):
         shutil.copytree(world / folder, extra / folder, dirs_exist_ok=True)
     statuses_before = fetch(copy, "SELECT count(*) FROM staging.message_statuses")[0][0]
-    summary = run_pipeline(extra, copy, tmp_path / "reports", verbose=False)
+    # Another folder (a copy plus a day): the warehouse holds `world`, so this needs --force.
+    summary = run_pipeline(extra, copy, tmp_path / "reports", verbose=False, force=True)
     assert summary.files == {"webhooks": (1, 1, 1, 0, 0)}
     assert fetch(copy, "SELECT count(*) FROM staging.message_statuses")[0][0] == statuses_before + 1
 

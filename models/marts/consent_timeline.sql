@@ -97,8 +97,9 @@ JOIN events e ON e.recorded_under = a.alias_id
 -- An earlier id speaks for the person up to its change; the change itself is part of their history too.
 WHERE e.event_at < a.valid_until OR (e.effect = 'change' AND e.event_at <= a.valid_until)
 -- A change naming two ids of the same person is one event for them.
+-- Ties (two ids of one relation naming the event) go to the smallest id: two runs pick the same row.
 QUALIFY row_number() OVER (PARTITION BY a.customer_id, e.event_key
                            ORDER BY CASE a.relation WHEN 'self' THEN 0 WHEN 'same_person' THEN 1 ELSE 2 END,
                                     e.recorded_under) = 1
 ORDER BY a.customer_id, e.event_at, e.event_type, e.recorded_under, e.evidence_ref, e.recorded_in, e.waba_id,
-         e.phone_number_id, e.source, e.scope
+         e.phone_number_id, e.source, e.scope, e.event_key

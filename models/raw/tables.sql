@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
     file_sha256      VARCHAR NOT NULL,
     file_bytes       BIGINT NOT NULL,
     loaded_at        TIMESTAMPTZ NOT NULL,
-    status           VARCHAR NOT NULL,   -- loaded | unreadable | replaced (a newer version of the file was loaded)
+    status           VARCHAR NOT NULL,   -- loaded | truncated (cut gzip, readable part loaded) | unreadable | reload_pending (to reload: a file it shared rows with changed) | replaced (a newer version of the file was loaded)
     rows_in          BIGINT NOT NULL,
     rows_loaded      BIGINT NOT NULL,
     rows_duplicate   BIGINT NOT NULL,

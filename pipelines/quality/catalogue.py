@@ -39,7 +39,8 @@ def unique_not_null(asset: tuple[str, ...], key: list[str], not_null: list[str] 
 def timestamps_in_range(asset: tuple[str, ...], column: str) -> Check:
     """Each day's earliest and latest value stand for the whole day: a row is out of range only if one of them is."""
     table = ".".join(asset)
-    latest = datetime.now(timezone.utc) + FUTURE_SLACK
+    # Rounded up to the next midnight: the bound (and so the recorded expectation) is the same for every run of a day.
+    latest = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) + FUTURE_SLACK + timedelta(days=1)
     return expectation_check(
         f"{column}_in_range", asset, WARN,
         f"{column} between {EARLIEST:%Y-%m-%d} (the API's launch) and two days from now.",
@@ -82,10 +83,10 @@ def ingest_checks(raw_sources: dict[str, str]) -> list[Check]:
             "rows_in = rows_loaded + rows_duplicate + rows_quarantined for every file (raw.load_audit)"))
         checks.append(sql_check(
             "no_unreadable_files", ("raw", asset), WARN,
-            "No landing file was rejected whole (unreadable, empty, missing columns).",
+            "No landing file was rejected whole (unreadable, empty, missing columns) or cut short (truncated gzip).",
             f"""SELECT count(*), string_agg(file_path || ': ' || message, ', ')
-                FROM raw.load_audit WHERE source = '{source}' AND status = 'unreadable'""",
-            "no file with status 'unreadable' (raw.load_audit)"))
+                FROM raw.load_audit WHERE source = '{source}' AND status IN ('unreadable', 'truncated')""",
+            "no file with status 'unreadable' or 'truncated' (raw.load_audit)"))
     return checks
 
 

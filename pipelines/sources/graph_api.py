@@ -28,7 +28,8 @@ DEFAULT_API_VERSION = "v24.0"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 # Tuning knobs, mostly so tests (and slow links) can shorten or stretch the waits.
 TUNING_ENV = {"timeout": "WABA_GRAPH_TIMEOUT", "max_retries": "WABA_GRAPH_MAX_RETRIES",
-              "backoff_base": "WABA_GRAPH_BACKOFF_BASE", "max_wait": "WABA_GRAPH_MAX_WAIT"}
+              "backoff_base": "WABA_GRAPH_BACKOFF_BASE", "max_wait": "WABA_GRAPH_MAX_WAIT",
+              "max_pages": "WABA_GRAPH_MAX_PAGES"}
 
 # Graph error codes that mean "slow down" (app, user, page, custom and business-use-case limits).
 RATE_LIMIT_CODES = {4, 17, 32, 613} | set(range(80000, 80015))
@@ -55,6 +56,7 @@ class GraphSettings:
     max_retries: int = 5           # retries after the first attempt
     backoff_base: float = 1.0      # first retry waits about this long, doubling each time, with jitter
     max_wait: float = 300.0        # cap on any one wait, whatever Meta's headers ask for
+    max_pages: int = 10_000        # pages followed per request chain: a server handing out new cursors forever stops here
 
     @classmethod
     def build(cls, token: str | None, waba_ids: str | None, api_version: str | None = None,
@@ -193,6 +195,9 @@ class GraphClient:
             response = self._http.get(request.path, params=request.params)
         except httpx.TimeoutException:
             return _Failure(f"no response within {self.settings.timeout:g}s", retry=True)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            # The server answered, then the body stopped short: a malformed response, not an unreachable server.
+            return _Failure(f"malformed response: the body was cut off mid-transfer ({type(exc).__name__})", retry=True)
         except httpx.TransportError as exc:
             return _Failure(f"cannot reach {self.settings.base_url} ({type(exc).__name__}: {exc})", retry=True,
                             fatal=True)
@@ -256,7 +261,7 @@ class GraphClient:
     def pages(self, request: Request) -> Iterator[Page]:
         """Every page of a cursor-paged edge: follow paging.cursors.after while paging.next is given."""
         seen = set()
-        while True:
+        for _ in range(self.settings.max_pages):
             page = self.get(request)
             yield page
             paging = page.body.get("paging") if isinstance(page.body.get("paging"), dict) else {}
@@ -269,6 +274,8 @@ class GraphClient:
                 return
             seen.add(after)
             request = Request(request.kind, request.path, {**request.params, "after": after})
+        raise GraphApiError(f"Graph API {request.describe()}: stopped after {self.settings.max_pages:,} pages, the server "
+                            f"still offering a next one (raise {TUNING_ENV['max_pages']} if that many is real)")
 
 
 def _describe_graph_error(status: str, error: dict) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import gzip
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -16,8 +18,11 @@ import duckdb
 
 from pipelines.sources.landing import (
     LandingFile, LoadTotals, files_to_load, find_files, find_repeats, load_counts, record_loads, reserve_load_ids,
-    retire_previous_versions, sql_literal_path,
+    record_problem_files, retire_previous_versions, sql_literal_path,
 )
+from pipelines.sources.gzip_members import GzipScan, read_gzip, scan_gzip
+from pipelines.sources.naive_timestamps import NaiveRule, naive_mode, naive_timestamp_rule
+from pipelines.testing_hooks import halt_point
 from pipelines.warehouse import transaction
 
 # How each declared type is parsed from text; NULL means "could not be read".
@@ -52,6 +57,12 @@ class TabularSource:
 
 
 SOURCES = [
+    # First: the other exports read their WABA's timezone from it (naive timestamps).
+    TabularSource(
+        "accounts", "business_manager", prefix="accounts", suffixes=(".csv",),
+        required={"waba_id": "VARCHAR"},
+        optional={"business_portfolio_id": "VARCHAR", "timezone": "VARCHAR", "currency": "VARCHAR"},
+    ),
     TabularSource(
         "message_logs", "message_logs",
         required={"message_id": "VARCHAR", "sent_at": "TIMESTAMPTZ", "waba_id": "VARCHAR",
@@ -71,11 +82,6 @@ SOURCES = [
         required={"snapshot_at": "TIMESTAMPTZ", "waba_id": "VARCHAR", "template_id": "VARCHAR", "name": "VARCHAR",
                   "language": "VARCHAR", "category": "VARCHAR", "status": "VARCHAR", "quality_score": "VARCHAR"},
         optional={},
-    ),
-    TabularSource(
-        "accounts", "business_manager", prefix="accounts", suffixes=(".csv",),
-        required={"waba_id": "VARCHAR"},
-        optional={"business_portfolio_id": "VARCHAR", "timezone": "VARCHAR", "currency": "VARCHAR"},
     ),
     TabularSource(
         "optin_events", "optins",
@@ -120,9 +126,15 @@ def ensure_table(conn: duckdb.DuckDBPyConnection, source: TabularSource) -> None
 
 
 def _csv_header(path: Path) -> list[str]:
+    """The header row. Only its own bytes are decoded: an invalid byte further down is that row's problem."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        return next(csv.reader(handle), [])
+    with opener(path, "rb") as handle:
+        first = handle.readline()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the header row is not UTF-8 (byte {exc.start})") from None
+    return next(csv.reader([text]), [])
 
 
 def _read_csv(conn, path: Path) -> None:
@@ -139,7 +151,8 @@ def _read_csv(conn, path: Path) -> None:
     """)
     conn.execute("""CREATE OR REPLACE TEMP TABLE _rejects AS
                     SELECT line AS line_no, any_value(csv_line) AS original_text,
-                           string_agg(DISTINCT error_message, '; ') AS detail
+                           string_agg(DISTINCT error_message, '; ') AS detail,
+                           CASE WHEN bool_or(error_type = 'INVALID ENCODING') THEN 'not_utf8' ELSE 'malformed_row' END AS reason
                     FROM _csv_rejects GROUP BY line""")
     # Accepted rows take the line numbers the rejected ones left free (exact unless a quoted field spans lines).
     conn.execute("""
@@ -161,38 +174,75 @@ def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: Tabular
              if not Path(f.rel_path).name.lower().startswith(source.exclude)]
     todo, skipped = files_to_load(conn, source.name, files, source.table)
     totals = LoadTotals(source.name, len(files), len(skipped), progress)
+    broken = [f for f in todo if f.problem]
+    for f, counts in zip(broken, record_problem_files(conn, source.name, broken, [source.table], progress)):
+        totals.add(f, counts)
+    if naive_mode() == "waba" and source.name != "accounts" and "waba_id" in source.columns:
+        # Naive timestamps are read in their WABA's timezone: accounts.csv first (a no-op when loaded).
+        load_tabular(conn, landing, SOURCES_BY_NAME["accounts"], progress)
+    naive = naive_timestamp_rule(conn, source)
     for f in todo:
-        totals.add(f, load_tabular_file(conn, source, f))
+        if not f.problem:
+            totals.add(f, load_tabular_file(conn, source, f, naive))
+            halt_point(f"commit:{f.rel_path}")
     return totals.as_dict()
 
 
-def _read_file(conn, source: TabularSource, f: LandingFile) -> str | None:
-    """Fill temp tables `_rows` (with `_line_no`) and `_rejects`; return why the file is unreadable, if it is."""
+def _read_file(conn, source: TabularSource, f: LandingFile) -> tuple[str | None, GzipScan | None]:
+    """Fill temp tables `_rows` (with `_line_no`) and `_rejects`; return why the file is unreadable, if it is,
+    and for a .gz how its stream ended (a stream cut short still gives its complete lines)."""
     if f.size == 0:
-        return "the file is empty (expected a header row)"
+        return "the file is empty (expected a header row)", None
     is_parquet = f.rel_path.endswith(".parquet")
+    scan = None
     try:
         if is_parquet:
-            conn.execute("CREATE OR REPLACE TEMP TABLE _rejects (line_no BIGINT, original_text VARCHAR, detail VARCHAR)")
+            conn.execute("CREATE OR REPLACE TEMP TABLE _rejects (line_no BIGINT, original_text VARCHAR, detail VARCHAR, reason VARCHAR)")
             conn.execute(f"CREATE OR REPLACE TEMP TABLE _rows AS SELECT row_number() OVER () AS _line_no, * "
                          f"FROM read_parquet({sql_literal_path(f.path)})")
+        elif f.rel_path.lower().endswith(".gz"):
+            scan = _read_csv_gz(conn, f.path)
         else:
             _read_csv(conn, f.path)
     except (duckdb.Error, OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+        if isinstance(exc, OSError) and exc.strerror:
+            return f"cannot be read ({exc.strerror})", None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if first.startswith("the file is empty"):
-            return first
-        return f"cannot be read as {'Parquet' if is_parquet else 'CSV'}: {first}"
+            return first, None
+        return f"cannot be read as {'Parquet' if is_parquet else 'CSV'}: {first}", None
+    if scan is not None and scan.reason == "unreadable_file":
+        return scan.problem, None
     present = {r[0].strip().lower() for r in conn.execute("DESCRIBE _rows").fetchall()}
     missing = [c for c in source.required if c not in present]
     if missing:
         return (f"missing required column(s) {', '.join(missing)}; expected "
-                f"{', '.join(source.required)} (optional: {', '.join(source.optional) or 'none'})")
-    return None
+                f"{', '.join(source.required)} (optional: {', '.join(source.optional) or 'none'})"), None
+    return None, scan
 
 
-def load_tabular_file(conn: duckdb.DuckDBPyConnection, source: TabularSource, f: LandingFile) -> dict:
-    problem = _read_file(conn, source, f)
+def _read_csv_gz(conn, path: Path) -> GzipScan:
+    """A .csv.gz: DuckDB reads one complete member; every other stream is inflated here, member by member,
+    and the complete lines read as plain CSV (a line cut off by the end of a truncated stream is not a row)."""
+    scan = scan_gzip(path)
+    if scan.complete and scan.members <= 1:
+        _read_csv(conn, path)
+        return scan
+    data, scan = read_gzip(path)
+    if scan.reason == "unreadable_file":
+        return scan
+    folder = Path(tempfile.mkdtemp(prefix="waba-gz-"))
+    try:
+        plain = folder / "inflated.csv"
+        plain.write_bytes(data if scan.complete else data[:data.rfind(b"\n") + 1])
+        _read_csv(conn, plain)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return scan
+
+def load_tabular_file(conn: duckdb.DuckDBPyConnection, source: TabularSource, f: LandingFile,
+                      naive: "NaiveRule | None" = None) -> dict:
+    problem, scan = _read_file(conn, source, f)
     with transaction(conn):
         retire_previous_versions(conn, source.name, [f.rel_path], [source.table])
         load_id = reserve_load_ids(conn, 1)[0]
@@ -203,24 +253,33 @@ def load_tabular_file(conn: duckdb.DuckDBPyConnection, source: TabularSource, f:
                       "load_id": load_id, "status": "unreadable", "message": problem}
             record_loads(conn, source.name, [f], [counts])
             return counts
-        _load_rows(conn, source, f, load_id)
-        counts = load_counts(conn, load_id, "SELECT (SELECT count(*) FROM _rows) + (SELECT count(*) FROM _rejects)",
+        _load_rows(conn, source, f, load_id, naive or naive_timestamp_rule(conn, source))
+        cut = 0
+        if scan is not None and not scan.complete:
+            # The cut-off last line, if the stream stopped inside one, is the evidence the row carries.
+            cut = _quarantine_cut(conn, source, f, load_id, scan)
+        counts = load_counts(conn, load_id, f"SELECT (SELECT count(*) FROM _rows) + (SELECT count(*) FROM _rejects) + {cut}",
                              loaded_table=source.table)
-        counts.update(load_id=load_id, status="loaded")
+        truncated = scan is not None and not scan.complete
+        counts.update(load_id=load_id, status="truncated" if truncated else "loaded",
+                      message=f"{scan.reason}: {scan.problem}" if truncated else None)
         record_loads(conn, source.name, [f], [counts])
         conn.execute("DROP TABLE IF EXISTS _rows")
     return counts
 
 
-def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> None:
+def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int, naive: NaiveRule) -> None:
     present = {r[0].strip().lower(): r[0] for r in conn.execute("DESCRIBE _rows").fetchall()}
     text = {c: (f'CAST("{present[c]}" AS VARCHAR)' if c in present else "NULL") for c in source.columns}
-    parsed = ", ".join(f"{PARSERS[t].format(c=text[c])} AS {c}" for c, t in source.columns.items())
+    parsed = ", ".join(f"{naive.parse(text[c]) if t == 'TIMESTAMPTZ' else PARSERS[t].format(c=text[c])} AS {c}"
+                       for c, t in source.columns.items())
     raw_cols = ", ".join(f"{text[c]} AS _raw_{c}" for c in source.columns)
     original = " || ',' || ".join(f"coalesce({text[c]}, '')" for c in source.columns)
     # A value that was given but could not be typed, or a required value that is absent.
     problems = []
     for c, t in source.columns.items():
+        if t == "TIMESTAMPTZ":
+            problems.append(naive.problem(c, f"_raw_{c}"))
         if t != "VARCHAR":
             problems.append(f"WHEN _raw_{c} IS NOT NULL AND trim(_raw_{c}) <> '' AND {c} IS NULL "
                             f"THEN '{PROBLEM_NAMES[t]}: {c}=' || _raw_{c}")
@@ -231,7 +290,8 @@ def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> Non
         CREATE OR REPLACE TEMP TABLE _typed AS
         SELECT *, {problem_case} AS problem
         FROM (SELECT _line_no AS line_no, md5_number(to_json([{", ".join(text.values())}])) AS content_md5,
-                     {original} AS original_text, {parsed}, {raw_cols} FROM _rows)
+                     {original} AS original_text, {parsed}, {raw_cols}
+              FROM _rows{naive.join(PARSERS["VARCHAR"].format(c=text["waba_id"]) if "waba_id" in text else "")})
     """)
     find_repeats(conn, "(SELECT line_no, content_md5 FROM _typed WHERE problem IS NULL)", "line_no", source.table)
     cols = ", ".join(source.columns)
@@ -241,11 +301,24 @@ def _load_rows(conn, source: TabularSource, f: LandingFile, load_id: int) -> Non
                  [load_id, source.name])
     conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, split_part(problem, ':', 1), problem, original_text
                     FROM _typed WHERE problem IS NOT NULL""", [load_id, source.name, f.rel_path])
-    conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, 'malformed_row', detail, original_text
+    conn.execute("""INSERT INTO raw.quarantine SELECT $1, $2, $3, line_no, reason, detail, original_text
                     FROM _rejects""", [load_id, source.name, f.rel_path])
     conn.execute("DROP TABLE IF EXISTS _typed; DROP TABLE IF EXISTS _repeats")
 
 
+def _quarantine_cut(conn, source: TabularSource, f: LandingFile, load_id: int, scan: GzipScan) -> int:
+    """One `truncated_gzip` (or `corrupt_gzip`) row; it is a row in (1 returned) when it holds a cut-off line."""
+    data, _ = read_gzip(f.path)
+    tail = data[data.rfind(b"\n") + 1:]
+    line_no = data.count(b"\n") + 1 if tail else None
+    conn.execute("INSERT INTO raw.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 [load_id, source.name, f.rel_path, line_no, scan.reason, scan.problem, tail.decode("utf-8", "replace")])
+    return 1 if tail else 0
+
+
 def _head_text(path: Path, limit: int = 65536) -> str:
-    with open(path, "rb") as handle:
-        return handle.read(limit).decode("utf-8", errors="replace")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit).decode("utf-8", errors="replace")
+    except OSError:
+        return ""

@@ -6,7 +6,6 @@ otherwise dominate a folder of many small daily files.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Callable
@@ -14,12 +13,14 @@ from typing import Callable
 import duckdb
 
 from pipelines.batching import batches_by_size
+from pipelines.keyed_hash import hmac_pads
 from pipelines.sources.landing import (
     WEBHOOK_SUFFIXES, LandingFile, LoadTotals, files_to_load, find_files, find_repeats, record_loads, reserve_load_ids,
-    retire_previous_versions,
+    record_problem_files, retire_previous_versions,
 )
 from pipelines.sources.line_reader import create_lines_table, read_lines
 from pipelines.sources.torn_sidecars import TORN_SUFFIX, is_torn_sidecar, read_torn_sidecar
+from pipelines.testing_hooks import halt_point
 from pipelines.warehouse import MODELS_DIR, transaction
 
 SOURCE = "webhooks"
@@ -30,17 +31,6 @@ ACCEPT_SQL = (MODELS_DIR / "raw" / "webhook_accept.sql").read_text().replace("$i
 # Bytes of text per batch, estimating gzip at 8:1; bounds memory, amortises per-statement cost.
 BATCH_TEXT_BYTES = 128 * 1024 * 1024
 GZIP_RATIO = 8
-
-
-def hmac_pads(secret: str | None) -> tuple[bytes | None, bytes | None]:
-    """The inner and outer HMAC-SHA256 pads, so DuckDB can verify signatures set-based."""
-    if not secret:
-        return None, None
-    key = secret.encode()
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 def _text_bytes(f: LandingFile) -> int:
@@ -56,6 +46,10 @@ def load_webhooks(conn: duckdb.DuckDBPyConnection, landing: Path, app_secret: st
     todo, skipped = files_to_load(conn, SOURCE, files, "raw.webhook_deliveries")
     ipad, opad = hmac_pads(app_secret)
     totals = LoadTotals(SOURCE, len(files), len(skipped), progress)
+    broken = [f for f in todo if f.problem]
+    for f, counts in zip(broken, record_problem_files(conn, SOURCE, broken, ["raw.webhook_deliveries"], progress)):
+        totals.add(f, counts)
+    todo = [f for f in todo if not f.problem]
     for batch in batches_by_size(todo, _text_bytes, BATCH_TEXT_BYTES):
         for f, counts in zip(batch, load_webhook_batch(conn, batch, ipad, opad)):
             totals.add(f, counts, position=f"{totals.files_loaded + 1}/{len(todo)} ")
@@ -104,19 +98,41 @@ def load_webhook_batch(conn: duckdb.DuckDBPyConnection, batch: list[LandingFile]
         if python_problems:
             conn.executemany("INSERT INTO raw.quarantine VALUES (?, 'webhooks', ?, ?, ?, ?, ?)", python_problems)
         counts = _batch_counts(conn)
-        per_file = []
-        for file_no, f in enumerate(batch):
-            c = dict(counts.get(file_no, {"rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0}))
-            c["rows_in"] += sum(1 for p in problems[file_no] if p[0] is not None)
-            whole_file = next((p for p in problems[file_no] if p[0] is None or p[1] == "invalid_json"), None)
-            c["status"] = "unreadable" if whole_file and c["rows_loaded"] + c["rows_duplicate"] == 0 else "loaded"
-            c["message"] = f"{whole_file[1]}: {whole_file[2]}" if whole_file else None
-            c["load_id"] = load_ids[file_no]
-            per_file.append(c)
+        per_file = [_file_outcome(counts.get(file_no), problems[file_no], load_ids[file_no]) for file_no in range(len(batch))]
+        empty = [[load_ids[n], batch[n].rel_path] for n, c in enumerate(per_file) if c["status"] == "unreadable"
+                 and not problems[n]]
+        if empty:
+            conn.executemany("INSERT INTO raw.quarantine VALUES (?, 'webhooks', ?, NULL, 'empty_file', "
+                             "'the file holds no delivery (empty or blank)', '')", empty)
         record_loads(conn, SOURCE, batch, per_file)
         for table in ("_lines", "_classified", "_deliveries", "_repeats", "_files"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
+    for f in batch:
+        halt_point(f"commit:{f.rel_path}")
     return per_file
+
+
+# File-level problems: the first decides the file's status and message.
+TRUNCATION_REASONS = ("truncated_gzip", "corrupt_gzip")
+
+
+def _file_outcome(counts: dict | None, problems: list, load_id: int) -> dict:
+    """A file's counts and status: `truncated` when its gzip stream was cut short (what could be read loaded),
+    `unreadable` when nothing in it could be read, or it holds no delivery at all; else `loaded`."""
+    c = dict(counts or {"rows_in": 0, "rows_loaded": 0, "rows_duplicate": 0, "rows_quarantined": 0})
+    c["rows_in"] += sum(1 for p in problems if p[0] is not None)
+    c["load_id"] = load_id
+    cut = next((p for p in problems if p[1] in TRUNCATION_REASONS), None)
+    whole_file = next((p for p in problems if p[0] is None), None)
+    if cut:
+        c["status"], c["message"] = "truncated", f"{cut[1]}: {cut[2]}"
+    elif whole_file:
+        c["status"], c["message"] = "unreadable", f"{whole_file[1]}: {whole_file[2]}"
+    elif c["rows_in"] == 0:
+        c["status"], c["message"] = "unreadable", "empty_file: the file holds no delivery (empty or blank)"
+    else:
+        c["status"], c["message"] = "loaded", None
+    return c
 
 
 def _batch_counts(conn: duckdb.DuckDBPyConnection) -> dict[int, dict]:
