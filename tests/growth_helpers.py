@@ -63,13 +63,14 @@ def send_log(landing: Path, rows: list[tuple], delivered: bool | set[str] = True
                 "MARKETING" if name else "") for mid, at, waba, phone, to, name in rows])
 
 
-def statuses(landing: Path, name: str, rows: list[tuple[str, str, str, str, str]]) -> None:
-    """Status webhooks: (message_id, sent at, phone_number_id, recipient wa_id or user id, status), reported a
-    minute after the send."""
+def statuses(landing: Path, name: str, rows: list[tuple]) -> None:
+    """Status webhooks: (message_id, sent at, phone_number_id, recipient, status[, extra status fields]), reported a
+    minute after the send. A recipient with a dot is a business-scoped user id (recipient_user_id), else a wa_id."""
     lines = []
-    for mid, at, phone, to, status in rows:
+    for mid, at, phone, to, status, *extra in rows:
+        key = "recipient_user_id" if "." in to else "recipient_id"
         value = messages_value(phone_number_id=phone, statuses=[
-            {"id": mid, "status": status, "timestamp": str(ts(at) + 60), "recipient_id": to}])
+            {"id": mid, "status": status, "timestamp": str(ts(at) + 60), key: to, **(extra[0] if extra else {})}])
         del value["metadata"]["display_phone_number"]   # the snapshots name the numbers; one fixed display would rename them all
         lines.append(envelope("W1", "messages", value))
     write_lines(landing / "webhooks" / f"{name}.jsonl", lines)
