@@ -46,11 +46,11 @@ def _line(x: list, y: list, name: str, label: str, line: dict | None = None, hov
 def _forecast_chart(conn: duckdb.DuckDBPyConnection, forecast: tuple, div_id: str) -> str:
     (as_of, scope, scope_id, reach, trend, threshold, expected, low, high) = forecast
     history = conn.execute("""
-        SELECT day, peak_unique_customers_7d FROM marts.messaging_limit_daily
+        SELECT day, upgrade_reach FROM marts.messaging_limit_daily
         WHERE scope = ? AND scope_id = ? AND day > ?::DATE - ? ORDER BY day""",
         [scope, scope_id, as_of, HISTORY_DAYS]).fetchall()
     days, values = charts.columns(history) or ([], [])
-    traces = [_line(days, values, "peak 7-day reach", "reach")]
+    traces = [_line(days, values, "reach the rule compares (30 d delivered on a scaling path, else 7 d)", "reach")]
     end = expected or as_of + timedelta(days=HORIZON_DAYS)
     if threshold is not None:
         traces.append(_line([days[0] if days else as_of, high or end], [threshold, threshold], "upgrade threshold",
@@ -63,7 +63,7 @@ def _forecast_chart(conn: duckdb.DuckDBPyConnection, forecast: tuple, div_id: st
     if trend is not None:
         projected = threshold if expected else max(reach + float(trend) * (end - as_of).days, 0)
         traces.append(_line([as_of, end], [reach, projected], "forecast", "forecast", {"dash": "dash"}, "%{y:,.0f}"))
-    return charts.fragment(traces, {"yaxis": {"title": {"text": "unique customers (7 d)"}}, "hovermode": "x unified"},
+    return charts.fragment(traces, {"yaxis": {"title": {"text": "unique customers"}}, "hovermode": "x unified"},
                            div_id, height=320)
 
 
@@ -80,12 +80,13 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
         usage.append({"title": f"{label} (to {last_day})", "chart": _usage_chart(rows, f"limits-usage-{i}")})
     forecasts = []
     for i, row in enumerate(conn.execute("""
-            SELECT f.as_of, f.scope, f.scope_id, f.peak_unique_customers_7d, f.trend_per_day, f.upgrade_threshold,
-                   f.expected_next_upgrade, f.next_upgrade_low, f.next_upgrade_high, l.label, f.tier, f.next_tier, f.blocked_by
+            SELECT f.as_of, f.scope, f.scope_id, f.upgrade_reach, f.trend_per_day, f.upgrade_threshold,
+                   f.expected_next_upgrade, f.next_upgrade_low, f.next_upgrade_high, l.label, f.tier, f.next_tier, f.blocked_by,
+                   replace(f.step_reached_by, '_', ' ')
             FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""").fetchall()):
-        label, tier, next_tier, blocked_by = row[9:]
+        label, tier, next_tier, blocked_by = row[9:13]
         expected = row[6]
-        note = (f"{tier} now; {next_tier} expected {expected} (between {row[7]} and {row[8] or 'never'})" if expected
+        note = (f"{tier} now; {next_tier} expected {expected} (between {row[7]} and {row[8] or 'never'}) by {row[13]}" if expected
                 else f"{tier} now; no upgrade forecast within a year" + (f": {', '.join(blocked_by)}" if blocked_by else ""))
         forecasts.append({"title": label, "note": note, "chart": _forecast_chart(conn, row[:9], f"limits-forecast-{i}")})
     kpis = [(f"Tier now, {r[0]}", r[1]) for r in conn.execute("""
@@ -93,16 +94,24 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
     peak = conn.execute("""SELECT max(utilisation) FROM marts.messaging_limit_daily
                            WHERE day > (SELECT max(day) FROM marts.messaging_limit_daily) - 30""").fetchone()[0]
     kpis.append(("Highest use of the limit, last 30 days", f"{peak:.1%}" if peak is not None else "no limit known"))
+    # The back-test's two headline numbers, per rule and kind of step (scaling path or automatic).
+    for rule, step, judged, mae, share in conn.execute("""
+            SELECT DISTINCT rule, step_reached_by, upgrades_judged_for_rule, mean_abs_error_days_for_rule,
+                   share_within_3_days_for_rule
+            FROM marts.tier_forecast_backtest WHERE step_reached_by IS NOT NULL ORDER BY ALL""").fetchall():
+        kpis.append((f"Back-test {rule}, {step.replace('_', ' ')}",
+                     f"{mae:.1f} days mean abs. error; {share:.0%} within 3 days ({judged} upgrades)" if judged
+                     else "no upgrade followed a forecast"))
     return {
         "kpis": kpis,
         "usage": usage,
         "forecasts": forecasts,
         "forecast_table": query_table(conn, """
-            SELECT l.label, f.tier, f.daily_limit, f.peak_unique_customers_7d, f.upgrade_threshold, f.trend_per_day,
+            SELECT l.label, f.tier, f.daily_limit, f.upgrade_reach, f.upgrade_threshold, f.trend_per_day,
                    f.next_tier, f.expected_next_upgrade, f.next_upgrade_low, f.next_upgrade_high, f.tier_after_next,
                    f.expected_upgrade_after_next, f.method, f.blocked_by
             FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""",
-            [("Scope", "text"), ("Tier", "text"), ("Limit", "int"), ("Peak 7 d", "int"), ("Threshold", "number"),
+            [("Scope", "text"), ("Tier", "text"), ("Limit", "int"), ("Reach", "int"), ("Threshold", "number"),
              ("Trend / day", "number"), ("Next tier", "text"), ("Expected", "date"), ("Low", "date"), ("High", "date"),
              ("Tier after", "text"), ("Expected after", "date"), ("Method", "text"), ("Blocked by", "list")]),
         "backtest_chart": charts.stacked_bars(conn.execute("""
