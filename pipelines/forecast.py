@@ -182,7 +182,9 @@ def backtest(daily: pl.DataFrame) -> pl.DataFrame:
     with the mean absolute error in days and the share within WITHIN_DAYS days per rule and kind of step."""
     as_of = daily["day"].max()
     spans = _has_next_step(daily).group_by("scope", "scope_id").agg(first=pl.col("day").min(), last=pl.col("day").max())
-    origins = (spans.with_columns(origin=pl.date_ranges(pl.col("first") + timedelta(days=FIT_DAYS - 1), pl.col("last"),
+    # From the scope's MIN_HISTORY_DAYS-th day: the least history the method forecasts from, so early upgrades
+    # (a scaling path done in the first weeks) are judged too.
+    origins = (spans.with_columns(origin=pl.date_ranges(pl.col("first") + timedelta(days=MIN_HISTORY_DAYS - 1), pl.col("last"),
                                                          interval=f"{BACKTEST_EVERY_DAYS}d"))
                .explode("origin").drop_nulls("origin").select("scope", "scope_id", "origin"))
     # An unlimited day within a span (a scope that became unlimited and dropped back) makes no forecast either.

@@ -61,8 +61,13 @@ def test_the_backtest_compares_past_forecasts_with_the_upgrade_that_followed():
     reach = [100 + 20 * i for i in range(70)]
     limits = [2000] * 46 + [10000] * 24
     rows = backtest(series(reach, limits)).filter(pl.col("actual_upgrade").is_not_null())
-    # Forecasts on days 27 (01-28), 34 (02-04) and 41 (02-11) all see the exact line and predict 02-16.
-    assert rows["origin"].to_list() == [date(2026, 1, 28), date(2026, 2, 4), date(2026, 2, 11)]
-    assert rows["predicted_upgrade"].to_list() == [date(2026, 2, 16)] * 3
-    assert rows["actual_upgrade"].to_list() == [date(2026, 2, 16)] * 3
-    assert rows["error_days"].to_list() == [0, 0, 0] and rows["outcome"].to_list() == ["within_range"] * 3
+    # Forecasts every 7 days from day 6 (01-07, the 7th day: the least history a forecast is made from) to day 41
+    # (02-11) all see the exact line and predict 02-16.
+    origins = [date(2026, 1, 7) + timedelta(days=7 * k) for k in range(6)]
+    assert rows["origin"].to_list() == origins
+    assert rows["predicted_upgrade"].to_list() == [date(2026, 2, 16)] * 6
+    assert rows["actual_upgrade"].to_list() == [date(2026, 2, 16)] * 6
+    assert rows["error_days"].to_list() == [0] * 6 and rows["outcome"].to_list() == ["within_range"] * 6
+    # So the automatic rule's two numbers are 0 days and all six within 3 days.
+    summary = rows.select("upgrades_judged_for_rule", "mean_abs_error_days_for_rule", "share_within_3_days_for_rule").unique()
+    assert summary.rows() == [(6, 0.0, 1.0)]

@@ -56,9 +56,9 @@ def test_200_unique_users_a_week_never_reach_the_scaling_path(landing, warehouse
 
 def test_2000_delivered_in_30_days_is_forecast_and_then_observed(landing, warehouse, query):
     # From 2025-11-01 the portfolio reaches 60 new customers a day at noon (day k, counted from 1, ends with 60 k
-    # unique customers in the moving 30 days). The back-test's first forecast is on the scope's 28th day, 11-28:
-    # 1,680 on an exact line of 60 a day, so 2,000 is crossed after ceil(320 / 60) = 6 days (12-04), plus the
-    # assumed 24 h review: 12-05. Meta then raises the limit to 2,000 on 12-05 (business_capability_update with
+    # unique customers in the moving 30 days). The back-test forecasts every 7 days from the scope's 7th day: on
+    # 11-28, 1,680 on an exact line of 60 a day, so 2,000 is crossed after ceil(320 / 60) = 6 days (12-04), plus the
+    # assumed 24 h review: 12-05. The earlier forecasts (11-07: 420, 11-14: 840, 11-21: 1,260) see the same line. Meta then raises the limit to 2,000 on 12-05 (business_capability_update with
     # max_daily_conversations_per_business = 2000, as the Messaging Limits page says approvals are announced).
     portfolio_at_250(landing, "2025-11-01")
     n = 0
@@ -80,7 +80,7 @@ def test_2000_delivered_in_30_days_is_forecast_and_then_observed(landing, wareho
     summary = query("""SELECT DISTINCT rule, step_reached_by, upgrades_judged_for_rule, mean_abs_error_days_for_rule,
                               share_within_3_days_for_rule
                        FROM marts.tier_forecast_backtest WHERE step_reached_by = 'scaling_path'""")
-    assert summary == [("per_portfolio_2025_10", "scaling_path", 1, 0.0, 1.0)]
+    assert summary == [("per_portfolio_2025_10", "scaling_path", 4, 0.0, 1.0)]
     # After the upgrade the next step is automatic: half of 2,000 = 1,000 in 7 days (60 x 7 = 420 on 12-10).
     now = query("""SELECT tier, step_reached_by, reach_window_days, upgrade_reach, upgrade_threshold
                    FROM marts.tier_forecast""")

@@ -1,8 +1,8 @@
 -- marts.tier_forecast_backtest: one row per (messaging-limit scope, past forecast date): the forecast
 -- marts.tier_forecast's method would have made that day, from the data up to that day only, beside the upgrade
 -- that actually followed, and per rule and kind of step (scaling path or automatic) the mean absolute error in days
--- and the share of upgrades forecast within 3 days. Forecast dates are every 7 days from the scope's 28th day; a
--- scope already unlimited makes none.
+-- and the share of upgrades forecast within 3 days. Forecast dates are every 7 days from the scope's 7th day (the least
+-- history the method forecasts from); a scope already unlimited makes none.
 -- column origin: The day the forecast is made on (data up to and including it).
 -- column scope: phone_number or business_portfolio.
 -- column scope_id: The phone number id or the business portfolio id.
