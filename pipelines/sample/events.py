@@ -141,36 +141,22 @@ class Schedule:
     # ------------------------------------------------------------ phone numbers and capabilities
 
     def _phone_quality(self, p: int, phone: PhoneNumber) -> None:
-        def change(event: str, current: str | None, old: str | None = None, cap=None, rating: str | None = None,
-                   status: str | None = None, scope_portfolio: bool = False) -> Callable[[], Changes]:
+        def change(event: str, rating: str, status: str) -> Callable[[], Changes]:
+            # FLAGGED / UNFLAGGED: the rating and status change; current_limit restates the number's limit.
             def build() -> Changes:
-                value: dict = {"display_phone_number": phone.display, "event": event}
-                if old is not None:
-                    value["old_limit"] = old
-                if current is None and event in ("FLAGGED", "UNFLAGGED"):
-                    value["current_limit"] = phone.messaging_limit
-                if current is not None:
-                    value["current_limit"] = current
-                    targets = [x for x in self.world.phones if x.waba.portfolio_id == phone.waba.portfolio_id] if scope_portfolio else [phone]
-                    for x in targets:
-                        x.messaging_limit = current
-                if cap is not None:
-                    value["max_daily_conversations_per_business"] = cap
-                if rating is not None:
-                    phone.quality_rating = rating
-                if status is not None:
-                    phone.status = status
-                return [("phone_number_quality_update", value)]
+                phone.quality_rating, phone.status = rating, status
+                return [("phone_number_quality_update", {"display_phone_number": phone.display, "event": event,
+                                                         "current_limit": phone.messaging_limit})]
             return build
 
         # Upgrades are earned by traffic (limits.py); only the quality story is scripted here.
         if p == 4:
             phone.messaging_limit = "TIER_250"  # a new number starts at 250
         if p == 2:
-            self._add(self._pre, 0.45, phone.waba, change("FLAGGED", None, rating="RED", status="FLAGGED"))
-            self._add(self._pre, 0.45, phone.waba, change("UNFLAGGED", None, rating="YELLOW", status="CONNECTED"), extra_days=4)
+            self._add(self._pre, 0.45, phone.waba, change("FLAGGED", "RED", "FLAGGED"))
+            self._add(self._pre, 0.45, phone.waba, change("UNFLAGGED", "YELLOW", "CONNECTED"), extra_days=4)
         if p == 3:
-            self._add(self._pre, 0.5, phone.waba, change("FLAGGED", None, rating="RED", status="FLAGGED"))
+            self._add(self._pre, 0.5, phone.waba, change("FLAGGED", "RED", "FLAGGED"))
             # Flagged for 7 days: Meta lowers the number's limit one level (before 2025-10-07).
             self._add(self._pre, 0.5, phone.waba, self._downgrade(phone), extra_days=7)
 

@@ -126,8 +126,9 @@ class MessagingLimits:
         step = ladder.index(current)
         phones = self._phones(scope)
         if step == 0:
-            # Scaling path: the delivered-messages path, then a review of message quality.
-            if month < threshold or any(p.quality_rating == "RED" for p in phones):
+            # Scaling path: the delivered-messages path, then a review of message quality (a number must be
+            # connected to be eligible, a low rating keeps it at 250).
+            if month < threshold or any(p.quality_rating == "RED" or p.status != "CONNECTED" for p in phones):
                 return
             reached_by, delay_s = "scaling_path", self.r.randrange(1, REVIEW_HOURS * 3600 + 1)
         else:
