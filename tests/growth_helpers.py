@@ -47,13 +47,33 @@ def template_snapshot(landing: Path, at: str, rows: list[tuple]) -> None:
               [(iso(at), *row) for row in rows])
 
 
-def send_log(landing: Path, rows: list[tuple]) -> None:
-    """(message_id, sent at 'YYYY-MM-DD HH:MM', waba_id, phone_number_id, recipient, template_name or None)."""
-    write_csv(landing / "message_logs" / "log.csv",
+def send_log(landing: Path, rows: list[tuple], delivered: bool | set[str] = True, name: str = "log") -> None:
+    """(message_id, sent at 'YYYY-MM-DD HH:MM', waba_id, phone_number_id, recipient, template_name or None).
+
+    Each message in `delivered` (all when True) also gets a 'delivered' status a minute after it was sent: the
+    messaging limit counts delivered messages only (Meta, Messaging Limits, May 21, 2026)."""
+    chosen = [r for r in rows if delivered is True or (delivered and r[0] in delivered)]
+    if chosen:
+        status_rows = [(mid, at, phone, to, "delivered") for mid, at, _, phone, to, _ in chosen]
+        statuses(landing, f"{name}_delivered", status_rows)
+    write_csv(landing / "message_logs" / f"{name}.csv",
               ["message_id", "sent_at", "waba_id", "phone_number_id", "recipient_id", "message_type", "template_name",
                "template_language", "template_category"],
               [(mid, iso(at), waba, phone, to, "template" if name else "text", name or "", "en_US" if name else "",
                 "MARKETING" if name else "") for mid, at, waba, phone, to, name in rows])
+
+
+def statuses(landing: Path, name: str, rows: list[tuple]) -> None:
+    """Status webhooks: (message_id, sent at, phone_number_id, recipient, status[, extra status fields]), reported a
+    minute after the send. A recipient with a dot is a business-scoped user id (recipient_user_id), else a wa_id."""
+    lines = []
+    for mid, at, phone, to, status, *extra in rows:
+        key = "recipient_user_id" if "." in to else "recipient_id"
+        value = messages_value(phone_number_id=phone, statuses=[
+            {"id": mid, "status": status, "timestamp": str(ts(at) + 60), key: to, **(extra[0] if extra else {})}])
+        del value["metadata"]["display_phone_number"]   # the snapshots name the numbers; one fixed display would rename them all
+        lines.append(envelope("W1", "messages", value))
+    write_lines(landing / "webhooks" / f"{name}.jsonl", lines)
 
 
 def inbound(landing: Path, name: str, rows: list[tuple[str, str, str, str]]) -> None:

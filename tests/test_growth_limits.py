@@ -61,32 +61,38 @@ def test_limits_move_from_numbers_to_the_portfolio_on_2025_10_07(landing, wareho
 
 
 def test_upgrade_eligibility_at_exactly_half_the_limit_and_with_quality(landing, warehouse, query):
+    # Automatic scaling (per number, before 2025-10-07): a number above the starting limit rises one level once it
+    # is connected, rated Medium or High and "in the last 7 days ... used to open X or more business-initiated
+    # conversations, where X is the current messaging limit divided by 2" (Meta Messaging Limits, as copied by
+    # Webex Connect docs 2024; Meta "Upcoming changes to messaging limits", Jun 17, 2026, 'Before October 7, 2025').
+    # At TIER_1K that is 500 unique customers.
     accounts(landing, [("W1", BP)])
-    phone_snapshot(landing, "2025-08-01 00:00", [("W1", "P1", "15550001111", "GREEN", "TIER_250", "CONNECTED"),
-                                                 ("W1", "P2", "15550002222", "GREEN", "TIER_250", "CONNECTED"),
-                                                 ("W1", "P3", "15550003333", "YELLOW", "TIER_250", "CONNECTED")])
+    phone_snapshot(landing, "2025-08-01 00:00", [("W1", "P1", "15550001111", "GREEN", "TIER_1K", "CONNECTED"),
+                                                 ("W1", "P2", "15550002222", "GREEN", "TIER_1K", "CONNECTED"),
+                                                 ("W1", "P3", "15550003333", "YELLOW", "TIER_1K", "CONNECTED")])
     rows = []
-    for phone, customers in (("P1", 125), ("P2", 124), ("P3", 125)):
+    for phone, customers in (("P1", 500), ("P2", 499), ("P3", 500)):
         for i in range(customers):   # spread over three days, all inside one 7-day window
             rows.append((f"{phone}-{i}", f"2025-08-0{2 + i % 3} 1{i % 10}:00", "W1", phone, f"c{i}", "promo"))
     send_log(landing, rows)
     # P3 is flagged (quality RED) on 08-03 and unflagged on 08-06.
     management(landing, "quality", [
-        ("W1", "2025-08-03 06:00", "phone_number_quality_update", {"display_phone_number": "15550003333", "event": "FLAGGED", "current_limit": "TIER_250"}),
-        ("W1", "2025-08-06 06:00", "phone_number_quality_update", {"display_phone_number": "15550003333", "event": "UNFLAGGED", "current_limit": "TIER_250"})])
+        ("W1", "2025-08-03 06:00", "phone_number_quality_update", {"display_phone_number": "15550003333", "event": "FLAGGED", "current_limit": "TIER_1K"}),
+        ("W1", "2025-08-06 06:00", "phone_number_quality_update", {"display_phone_number": "15550003333", "event": "UNFLAGGED", "current_limit": "TIER_1K"})])
     build(warehouse, landing)
-    got = query("""SELECT scope_id, day, peak_unique_customers_7d, upgrade_threshold, quality_ok, upgrade_condition_met
+    got = query("""SELECT scope_id, day, peak_unique_customers_7d, next_reached_by, upgrade_threshold, quality_ok, flagged,
+                          upgrade_condition_met
                    FROM marts.messaging_limit_daily WHERE day BETWEEN '2025-08-04' AND '2025-08-06' ORDER BY scope_id, day""")
     assert got == [
-        ("P1", date(2025, 8, 4), 125, 125.0, True, True),    # exactly half of 250 qualifies
-        ("P1", date(2025, 8, 5), 125, 125.0, True, True),
-        ("P1", date(2025, 8, 6), 125, 125.0, True, True),
-        ("P2", date(2025, 8, 4), 124, 125.0, True, False),   # one short
-        ("P2", date(2025, 8, 5), 124, 125.0, True, False),
-        ("P2", date(2025, 8, 6), 124, 125.0, True, False),
-        ("P3", date(2025, 8, 4), 125, 125.0, False, False),  # flagged: RED blocks it
-        ("P3", date(2025, 8, 5), 125, 125.0, False, False),
-        ("P3", date(2025, 8, 6), 125, 125.0, True, True),    # unflagged (at least YELLOW) that morning
+        ("P1", date(2025, 8, 4), 500, "automatic", 500.0, True, False, True),    # exactly half of 1,000 qualifies
+        ("P1", date(2025, 8, 5), 500, "automatic", 500.0, True, False, True),
+        ("P1", date(2025, 8, 6), 500, "automatic", 500.0, True, False, True),
+        ("P2", date(2025, 8, 4), 499, "automatic", 500.0, True, False, False),   # one short
+        ("P2", date(2025, 8, 5), 499, "automatic", 500.0, True, False, False),
+        ("P2", date(2025, 8, 6), 499, "automatic", 500.0, True, False, False),
+        ("P3", date(2025, 8, 4), 500, "automatic", 500.0, False, True, False),   # flagged: RED blocks it
+        ("P3", date(2025, 8, 5), 500, "automatic", 500.0, False, True, False),
+        ("P3", date(2025, 8, 6), 500, "automatic", 500.0, True, False, True),    # unflagged (at least YELLOW) that morning
     ]
     health = query("""SELECT day, quality_rating, quality_stated_by, status FROM marts.phone_number_health_daily
                       WHERE phone_number_id = 'P3' AND day IN ('2025-08-02', '2025-08-03', '2025-08-06') ORDER BY day""")

@@ -1,25 +1,34 @@
--- marts.tier_forecast: one row per messaging-limit scope under the rule in force on the last day of data: when
--- it should reach its next tier and the one after, with a low and high date, the method, and what could stop it.
--- Built in Python (pipelines/forecast.py): a least-squares line through the last 28 days of the scope's peak
--- 7-day unique reach, extrapolated to the upgrade threshold (half the limit), plus the rule's upgrade delay.
--- The dates say when reach would qualify; blocked_by says what else must hold. Past accuracy: marts.tier_forecast_backtest.
+-- marts.tier_forecast: one row per messaging-limit scope not yet unlimited, under the rule in force on the last day
+-- of data (each phone number before 2025-10-07, each business portfolio from then on): when it should reach its next
+-- tier and the one after, with a low and high date, the rule that applies, the method, and what could stop it.
+-- Built in Python (pipelines/forecast.py). At the starting limit the next step comes only through a scaling path:
+-- the forecast is the day a least-squares line through the last 28 days of the 30-day count of unique customers
+-- delivered to with high-quality templates reaches the rule's threshold (2,000; 1,000 per number), plus the assumed
+-- review time, or none and 'not_verified' / 'scaling_path_not_met' in blocked_by. Above it the step is automatic: the
+-- same line through the peak 7-day reach, to half the limit, plus the rule's upgrade delay. Past accuracy:
+-- marts.tier_forecast_backtest.
 -- column as_of: Last UTC day of data the forecast is made from.
--- column scope: phone_number or business_portfolio.
+-- column scope: phone_number (before 2025-10-07) or business_portfolio (from then on).
 -- column scope_id: The phone number id or the business portfolio id.
 -- column rule: Messaging-limit rule in force (marts.messaging_limit_rules).
--- column tier: Current limit (TIER_UNLIMITED when unlimited).
--- column daily_limit: Current limit in unique customers per rolling 24 hours (NULL = unlimited or unknown).
--- column peak_unique_customers_7d: Peak unique customers reached in a sliding 7-day window on as_of.
--- column trend_per_day: Fitted change of that reach per day over the last 28 days.
--- column upgrade_threshold: Reach that qualifies for the next tier (upgrade_share x daily_limit).
+-- column tier: Current limit.
+-- column daily_limit: Current limit in unique customers per rolling 24 hours (NULL = unknown).
+-- column peak_unique_customers_7d: Peak unique customers delivered to outside a customer-service window in a sliding 7-day window on as_of.
+-- column peak_unique_delivered_30d: Peak unique customers delivered to outside a customer-service window with high-quality templates in a sliding 30-day window on as_of.
+-- column step_reached_by: How the next tier comes: scaling_path or automatic.
+-- column upgrade_reach: The reach that rule compares: peak_unique_delivered_30d on a scaling path, peak_unique_customers_7d otherwise.
+-- column reach_window_days: Its window: 30 (scaling path) or 7 (automatic).
+-- column trend_per_day: Fitted change of upgrade_reach per day over the last 28 days.
+-- column upgrade_threshold: The value upgrade_reach must reach: the scaling threshold (2,000; 1,000 per number) or half the limit.
+-- column business_verification_status: The portfolio's business verification status from accounts.csv (NULL when not given); verified completes the scaling path.
 -- column next_tier: The next tier on the ladder.
 -- column expected_next_upgrade: Expected date of the next upgrade (NULL: none within a year at the current trend).
 -- column next_upgrade_low: Earliest plausible date (slope at the top of its 80% interval).
 -- column next_upgrade_high: Latest plausible date (slope at the bottom of its interval; NULL = possibly never).
 -- column tier_after_next: The tier after that.
--- column expected_upgrade_after_next: Expected date of the upgrade after next (reach at half the next limit, at least a day after the next upgrade).
+-- column expected_upgrade_after_next: Expected date of the upgrade after next (an automatic step: 7-day reach at half the next limit, at least a day after the next upgrade).
 -- column upgrade_after_next_low: Earliest plausible date for it.
 -- column upgrade_after_next_high: Latest plausible date for it.
--- column method: ols_linear_28d; condition_met_now when the upgrade condition already holds (upgrade expected within the rule's delay); none when no forecast could be made.
+-- column method: ols_linear_28d; condition_met_now when the condition already holds (scaling path done or verified, or half the limit reached: upgrade expected within the rule's delay); none when no forecast could be made.
 -- column history_days: Days of history the line was fitted on (at most 28).
--- column blocked_by: What stands in the way: already_unlimited, quality (a number rated below what the rule accepts), restriction (business-initiated messaging restricted), reach_not_growing_enough (no crossing within a year), insufficient_history (under 7 days), no_limit_known.
+-- column blocked_by: What stands in the way: quality_low (a number rated below what the rule accepts), flagged (a number Flagged, before 2025-10-07), restriction (business-initiated messaging restricted), scaling_path_not_met (30-day delivered count below the threshold), not_verified (on a scaling path and the business is not known to be verified), reach_not_growing_enough (automatic step, no crossing within a year), insufficient_history (under 7 days), no_limit_known.

@@ -1,12 +1,19 @@
 -- marts.tier_forecast_backtest: one row per (messaging-limit scope, past forecast date): the forecast
 -- marts.tier_forecast's method would have made that day, from the data up to that day only, beside the upgrade
--- that actually followed. Forecast dates are every 7 days from the scope's 28th day.
+-- that actually followed, and per rule and kind of step (scaling path or automatic) the mean absolute error in days
+-- and the share of upgrades forecast within 3 days. Forecast dates are every 7 days from the scope's 7th day (the least
+-- history the method forecasts from); a scope already unlimited makes none.
 -- column origin: The day the forecast is made on (data up to and including it).
 -- column scope: phone_number or business_portfolio.
 -- column scope_id: The phone number id or the business portfolio id.
+-- column rule: Messaging-limit rule in force on that day.
 -- column tier_at_origin: Limit in force on that day.
+-- column step_reached_by: How the next step comes under that rule: scaling_path or automatic (NULL when no limit is known).
 -- column peak_unique_customers_7d: Peak 7-day unique reach on that day.
--- column trend_per_day: Fitted change of that reach per day.
+-- column peak_unique_delivered_30d: Peak 30-day unique customers delivered to with high-quality templates on that day.
+-- column upgrade_reach: The reach the rule compares (30-day delivered on a scaling path, 7-day otherwise).
+-- column upgrade_threshold: The value it must reach.
+-- column trend_per_day: Fitted change of upgrade_reach per day.
 -- column predicted_upgrade: Forecast date of the next upgrade (NULL = none within a year).
 -- column predicted_low: Earliest plausible date.
 -- column predicted_high: Latest plausible date.
@@ -15,3 +22,6 @@
 -- column outcome: within_range, outside_range, missed (an upgrade came, none was forecast), false_alarm (forecast before the last day of data, none came), correctly_none, no_forecast.
 -- column method: Method used (see marts.tier_forecast).
 -- column blocked_by: Blockers seen on that day.
+-- column upgrades_judged_for_rule: Forecasts of this rule and kind of step that an upgrade followed (method not none): what the two numbers below are over.
+-- column mean_abs_error_days_for_rule: Mean of abs(error_days) over those with a forecast date (NULL when none).
+-- column share_within_3_days_for_rule: Share of those whose forecast date was within 3 days of the actual upgrade (a missed upgrade counts as not within).

@@ -8,7 +8,7 @@
 -- column currency: The WABA's billing currency; USD when not listed.
 -- column listed_in_accounts_csv: True when accounts.csv lists the WABA.
 WITH listed AS (
-    SELECT waba_id, business_portfolio_id, timezone, currency
+    SELECT waba_id, business_portfolio_id, timezone, currency, business_verification_status
     FROM raw.accounts
     QUALIFY row_number() OVER (PARTITION BY waba_id ORDER BY load_id DESC, line_no DESC) = 1
 ), seen AS (
@@ -19,6 +19,8 @@ WITH listed AS (
 )
 SELECT s.waba_id, coalesce(l.business_portfolio_id, s.waba_id) AS business_portfolio_id,
        coalesce(l.timezone, 'UTC') AS timezone, coalesce(l.currency, 'USD') AS currency,
-       l.waba_id IS NOT NULL AS listed_in_accounts_csv
+       l.waba_id IS NOT NULL AS listed_in_accounts_csv,
+       -- Business Manager's verification_status of the portfolio (verified, not_verified, pending, ...), as given.
+       lower(trim(l.business_verification_status)) AS business_verification_status
 FROM seen s LEFT JOIN listed l USING (waba_id)
 ORDER BY waba_id

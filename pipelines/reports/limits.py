@@ -39,15 +39,16 @@ FROM marts.messaging_limit_daily d LEFT JOIN masked_numbers m ON d.scope = 'phon
 USAGE_SQL = f"""
 SELECT d.day, l.label AS scope, d.rule, CASE d.scope WHEN 'phone_number' THEN d.scope_id END AS phone_number_id,
        {tier_label('d.tier', 'd.daily_limit')} AS tier, d.peak_unique_customers_24h AS peak_24h,
-       d.peak_unique_customers_7d AS peak_7d, d.daily_limit, d.upgrade_threshold, d.utilisation,
+       d.peak_unique_customers_7d AS peak_7d, d.peak_unique_delivered_30d AS peak_30d, d.daily_limit, d.upgrade_threshold, d.utilisation,
        coalesce(d.limit_change = 'upgrade', false)::INT AS upgrades
 FROM marts.messaging_limit_daily d JOIN scope_labels l USING (scope, scope_id) ORDER BY ALL
 """
 FORECAST_SQL = f"""
 SELECT l.label AS scope, CASE f.scope WHEN 'phone_number' THEN f.scope_id END AS phone_number_id,
-       {tier_label('f.tier', 'f.daily_limit')} AS tier, f.peak_unique_customers_7d AS peak_7d, f.upgrade_threshold,
+       {tier_label('f.tier', 'f.daily_limit')} AS tier, replace(f.step_reached_by, '_', ' ') AS reached_by,
+       f.upgrade_reach AS reach, f.upgrade_threshold,
        f.trend_per_day, {tier_label('f.next_tier')} AS next_tier,
-       CASE WHEN f.next_tier IS NULL OR list_contains(f.blocked_by, 'already_unlimited') THEN 'already unlimited'
+       CASE WHEN f.next_tier IS NULL THEN 'already unlimited'
             ELSE coalesce(f.expected_next_upgrade::VARCHAR, 'none within a year') END AS expected,
        CASE WHEN f.expected_next_upgrade IS NULL THEN ''
             ELSE f.next_upgrade_low::VARCHAR || ' to ' || coalesce(f.next_upgrade_high::VARCHAR, 'possibly never') END AS band,
@@ -69,11 +70,11 @@ def _line(x: list, y: list, name: str, label: str, line: dict | None = None, hov
 def _forecast_chart(conn: duckdb.DuckDBPyConnection, forecast: tuple, div_id: str) -> str:
     (as_of, scope, scope_id, reach, trend, threshold, expected, low, high) = forecast
     history = conn.execute("""
-        SELECT day, peak_unique_customers_7d FROM marts.messaging_limit_daily
+        SELECT day, upgrade_reach FROM marts.messaging_limit_daily
         WHERE scope = ? AND scope_id = ? AND day > ?::DATE - ? ORDER BY day""",
         [scope, scope_id, as_of, HISTORY_DAYS]).fetchall()
     days, values = charts.columns(history) or ([], [])
-    traces = [_line(days, values, "peak 7-day reach", "reach")]
+    traces = [_line(days, values, "reach the rule compares (30 d delivered on a scaling path, else 7 d)", "reach")]
     end = expected or as_of + timedelta(days=HORIZON_DAYS)
     if threshold is not None:
         traces.append(_line([days[0] if days else as_of, high or end], [threshold, threshold], "upgrade threshold",
@@ -86,7 +87,7 @@ def _forecast_chart(conn: duckdb.DuckDBPyConnection, forecast: tuple, div_id: st
     if trend is not None:
         projected = threshold if expected else max(reach + float(trend) * (end - as_of).days, 0)
         traces.append(_line([as_of, end], [reach, projected], "forecast", "forecast", {"dash": "dash"}, "%{y:,.0f}"))
-    return charts.fragment(traces, {"yaxis": {"title": {"text": "unique customers (7 d)"}}, "hovermode": "x unified"},
+    return charts.fragment(traces, {"yaxis": {"title": {"text": "unique customers"}}, "hovermode": "x unified"},
                            div_id, height=320)
 
 
@@ -98,19 +99,20 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
         WHERE d.day = (SELECT max(day) FROM marts.messaging_limit_daily) ORDER BY l.label""").fetchall()
     forecasts = []
     rows = conn.execute(f"""
-        SELECT f.as_of, f.scope, f.scope_id, f.peak_unique_customers_7d, f.trend_per_day, f.upgrade_threshold,
+        SELECT f.as_of, f.scope, f.scope_id, f.upgrade_reach, f.trend_per_day, f.upgrade_threshold,
                f.expected_next_upgrade, f.next_upgrade_low, f.next_upgrade_high, l.label,
-               {tier_label('f.tier', 'f.daily_limit')}, {tier_label('f.next_tier')}, f.blocked_by
+               {tier_label('f.tier', 'f.daily_limit')}, {tier_label('f.next_tier')}, f.blocked_by,
+               replace(f.step_reached_by, '_', ' ')
         FROM marts.tier_forecast f JOIN scope_labels l USING (scope, scope_id) ORDER BY l.label""").fetchall()
     for i, row in enumerate(rows):
-        label, tier, next_tier, blocked_by = row[9:]
+        label, tier, next_tier, blocked_by, reached_by = row[9:]
         blocked = ", ".join(b.replace("_", " ") for b in blocked_by or [])
-        if next_tier is None or "already_unlimited" in (blocked_by or []):
+        if next_tier is None:
             forecasts.append({"title": label, "note": f"{tier}: the top of the ladder, no higher tier to forecast.",
                               "chart": ""})
             continue
         expected = row[6]
-        note = (f"{tier} now; {next_tier} expected {expected} (between {row[7]} and {row[8] or 'possibly never'})"
+        note = (f"{tier} now; {next_tier} expected {expected} (between {row[7]} and {row[8] or 'possibly never'}) by {reached_by}"
                 if expected else f"{tier} now; {next_tier}: none within a year at the current trend"
                 + (f" (blocked by {blocked})" if blocked else ""))
         forecasts.append({"title": label, "note": note, "chart": _forecast_chart(conn, row[:9], f"limits-forecast-{i}")})
@@ -121,9 +123,19 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
     usage_measures = [
         spec.series("peak unique customers, 24 h", spec.measure("peak_24h", agg="max")),
         spec.series("peak unique customers, 7 d", spec.measure("peak_7d", agg="max")),
+        spec.series("peak unique delivered, 30 d (high quality)", spec.measure("peak_30d", agg="max")),
         spec.series("daily limit", spec.measure("daily_limit", agg="max"), line={"dash": "dash", "shape": "hv"}),
-        spec.series("upgrade threshold (7 d)", spec.measure("upgrade_threshold", agg="max"), line={"dash": "dot", "shape": "hv"}),
+        spec.series("upgrade threshold", spec.measure("upgrade_threshold", agg="max"), line={"dash": "dot", "shape": "hv"}),
     ]
+    # The back-test's two headline numbers, per rule and kind of step (scaling path or automatic).
+    backtest_kpis = [
+        spec.static_kpi(f"Back-test {rule}, {step.replace('_', ' ')}",
+                        f"{mae:.1f} days mean abs. error; {share:.0%} within 3 days" if judged
+                        else "no upgrade followed a forecast", f"{judged or 0} upgrades judged")
+        for rule, step, judged, mae, share in conn.execute("""
+            SELECT DISTINCT rule, step_reached_by, upgrades_judged_for_rule, mean_abs_error_days_for_rule,
+                   share_within_3_days_for_rule
+            FROM marts.tier_forecast_backtest WHERE step_reached_by IS NOT NULL ORDER BY ALL""").fetchall()]
     data = {
         "facts": {"usage": spec.fact(conn, USAGE_SQL), "forecast": spec.fact(conn, FORECAST_SQL, "none"),
                   "backtest": spec.fact(conn, BACKTEST_SQL, "none")},
@@ -131,14 +143,15 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
         "kpis": {"main": [spec.static_kpi(f"Tier now, {label}", tiers.get(label) or "unknown", "current state")
                           for _, _, label in current] + [
             spec.kpi("Highest use of a limit", "usage", peak, "share", better="down", none="no limit known"),
-            spec.kpi("Upgrades", "usage", spec.measure("upgrades"), "int", better="up", none="0")]},
+            spec.kpi("Upgrades", "usage", spec.measure("upgrades"), "int", better="up", none="0")] + backtest_kpis},
         "charts": {f"usage_{i}": spec.time_chart("usage", usage_measures, "unique customers", "int", kind="line",
                                                  where={"scope": label}, log=True, unified=True)
                    for i, (_, _, label) in enumerate(current)},
         "tables": {
             "forecast": spec.table("forecast", [
                 spec.dim("Scope", "scope"), spec.dim("Tier now", "tier"),
-                spec.value("Peak 7 d", spec.measure("peak_7d", agg="max"), "int"),
+                spec.dim("Next step by", "reached_by"),
+                spec.value("Reach", spec.measure("reach", agg="max"), "int"),
                 spec.value("Threshold", spec.measure("upgrade_threshold", agg="max"), "int"),
                 spec.value("Trend / day", spec.measure("trend_per_day", agg="max"), "number"),
                 spec.dim("Next tier", "next_tier"), spec.dim("Expected", "expected"), spec.dim("80% range", "band"),

@@ -13,6 +13,7 @@ from pipelines.sample import business, meta_billing, model
 from pipelines.sample.archive import Archive
 from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
+from pipelines.sample.limits import MessagingLimits
 from pipelines.sample.truth import MessageTruth, Truth
 from pipelines.sample.world import build_world
 
@@ -51,11 +52,13 @@ def generate_world(
     log = business.MessageLog(out, world, seed, truth)
     traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     growth = GrowthTruth(world, traffic.schedule.events)
+    limits = MessagingLimits(world, seed, traffic, truth, growth)
     business.write_accounts(out, world, truth)
 
     try:
         day = start
         while day <= end:
+            limits.start_day(day)
             if day.day == 1 or day == start:
                 if progress:
                     progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
@@ -65,6 +68,7 @@ def generate_world(
             archive.write_day(day)
             messages.flush_if_large()
             day += timedelta(days=1)
+        limits.finish()
     finally:
         archive.close()
     log.close()
@@ -79,6 +83,7 @@ def generate_world(
     result = truth.as_dict(header, sum(1 for c in world.customers if c.bsuid_only))
     (out / "ground_truth.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
     growth.write(out)
+    limits.write(out)
     if progress:
         progress(f"done: {truth.envelopes:,} envelopes, {customers:,} customers")
     return result

@@ -141,40 +141,34 @@ class Schedule:
     # ------------------------------------------------------------ phone numbers and capabilities
 
     def _phone_quality(self, p: int, phone: PhoneNumber) -> None:
-        def change(event: str, current: str | None, old: str | None = None, cap=None, rating: str | None = None,
-                   status: str | None = None, scope_portfolio: bool = False) -> Callable[[], Changes]:
+        def change(event: str, rating: str, status: str) -> Callable[[], Changes]:
+            # FLAGGED / UNFLAGGED: the rating and status change; current_limit restates the number's limit.
             def build() -> Changes:
-                value: dict = {"display_phone_number": phone.display, "event": event}
-                if old is not None:
-                    value["old_limit"] = old
-                if current is not None:
-                    value["current_limit"] = current
-                    targets = [x for x in self.world.phones if x.waba.portfolio_id == phone.waba.portfolio_id] if scope_portfolio else [phone]
-                    for x in targets:
-                        x.messaging_limit = current
-                if cap is not None:
-                    value["max_daily_conversations_per_business"] = cap
-                if rating is not None:
-                    phone.quality_rating = rating
-                if status is not None:
-                    phone.status = status
-                return [("phone_number_quality_update", value)]
+                phone.quality_rating, phone.status = rating, status
+                return [("phone_number_quality_update", {"display_phone_number": phone.display, "event": event,
+                                                         "current_limit": phone.messaging_limit})]
             return build
 
+        # Upgrades are earned by traffic (limits.py); only the quality story is scripted here.
         if p == 4:
-            phone.messaging_limit = "TIER_250"
-            self._add(self._pre, 0.2, phone.waba, change("UPGRADE", "TIER_1K", "TIER_250"))
-        if p == 0:
-            self._add(self._pre, 0.3, phone.waba, change("UPGRADE", "TIER_10K", "TIER_1K"))
-            self._add(self._post, 0.3, phone.waba, change("UPGRADE", "TIER_100K", "TIER_10K", "TIER_100K", scope_portfolio=True))
-            self._add(self._post, 0.85, phone.waba, change("THROUGHPUT_UPGRADE", "TIER_UNLIMITED", None, "UNLIMITED", scope_portfolio=True))
+            phone.messaging_limit = "TIER_250"  # a new number starts at 250
         if p == 2:
-            self._add(self._pre, 0.45, phone.waba, change("FLAGGED", "TIER_1K", rating="RED", status="FLAGGED"))
-            self._add(self._pre, 0.45, phone.waba, change("UNFLAGGED", "TIER_1K", rating="YELLOW", status="CONNECTED"), extra_days=4)
+            self._add(self._pre, 0.45, phone.waba, change("FLAGGED", "RED", "FLAGGED"))
+            self._add(self._pre, 0.45, phone.waba, change("UNFLAGGED", "YELLOW", "CONNECTED"), extra_days=4)
         if p == 3:
-            self._add(self._pre, 0.5, phone.waba, change("FLAGGED", "TIER_1K", rating="RED", status="FLAGGED"))
-            self._add(self._pre, 0.5, phone.waba, change("DOWNGRADE", "TIER_250", "TIER_1K", status="CONNECTED"), extra_days=7)
-            self._add(self._post, 0.6, phone.waba, change("UPGRADE", "TIER_10K", "TIER_2K", 10000, rating="GREEN", scope_portfolio=True))
+            self._add(self._pre, 0.5, phone.waba, change("FLAGGED", "RED", "FLAGGED"))
+            # Flagged for 7 days: Meta lowers the number's limit one level (before 2025-10-07).
+            self._add(self._pre, 0.5, phone.waba, self._downgrade(phone), extra_days=7)
+
+    def _downgrade(self, phone: PhoneNumber) -> Callable[[], Changes]:
+        def build() -> Changes:
+            old = phone.messaging_limit
+            new = _PER_NUMBER[max(0, _PER_NUMBER.index(old) - 1)] if old in _PER_NUMBER else old
+            phone.messaging_limit = new
+            phone.status = "CONNECTED"
+            return [("phone_number_quality_update", {"display_phone_number": phone.display, "event": "DOWNGRADE",
+                                                     "old_limit": old, "current_limit": new})]
+        return build
 
     def _ladder_change(self) -> None:
         # Existing portfolios moved onto the new ladder on the change day, inheriting their best number's limit.
@@ -182,7 +176,9 @@ class Schedule:
             def build(phone=phone) -> Changes:
                 siblings = [x for x in self.world.phones if x.waba.portfolio_id == phone.waba.portfolio_id]
                 best = max((x.messaging_limit for x in siblings), key=_tier_rank)
-                new = "TIER_2K" if best in ("TIER_1K", "TIER_250") else best
+                # The portfolio takes its best number's limit; 1K numbers were eligible for automatic scaling,
+                # which starts at 2K on the new ladder. 250 stays 250.
+                new = "TIER_2K" if best == "TIER_1K" else best
                 old = phone.messaging_limit
                 phone.messaging_limit = new
                 value = {"display_phone_number": phone.display, "event": "UPGRADE", "old_limit": old, "current_limit": new,
@@ -193,16 +189,25 @@ class Schedule:
             self.events.append(Event(model.LADDER_CHANGE, ts, phone.waba, build))
 
     def _capabilities(self, w: int, waba: Waba) -> None:
-        def cap(value: dict) -> Callable[[], Changes]:
-            return lambda: [("business_capability_update", dict(value))]
+        # Each restates the limit in force when it fires, in the spellings Meta used: before the switch the
+        # per-phone value (when the WABA's numbers share one), after it the portfolio's as an integer or TIER_ string.
+        def pre() -> Changes:
+            limits = {_TIER_INT[x.messaging_limit] for x in self.world.phones if x.waba is waba}
+            value: dict = {"max_phone_numbers_per_waba": 25}
+            if len(limits) == 1:
+                value = {"max_daily_conversation_per_phone": limits.pop(), **value}
+            return [("business_capability_update", value)]
 
-        self._add(self._pre, 0.25 + w * 0.05, waba, cap({"max_daily_conversation_per_phone": 1000, "max_phone_numbers_per_waba": 25}))
-        # Each restates the portfolio's limit at that point of the story (10K for the first portfolio, 2K for the
-        # second), in the spellings Meta used: an integer, a TIER_ string.
-        post = ({"max_daily_conversations_per_business": 10000, "max_phone_numbers_per_waba": 25},
-                {"max_daily_conversations_per_business": "TIER_10K", "max_phone_numbers_per_business": 20, "max_phone_numbers_per_waba": 25},
-                {"max_daily_conversations_per_business": 2000, "max_phone_numbers_per_waba": 25})[w]
-        self._add(self._post, 0.1 + w * 0.2, waba, cap(post))
+        def post() -> Changes:
+            best = max((x.messaging_limit for x in self.world.phones if x.waba.portfolio_id == waba.portfolio_id), key=_tier_rank)
+            limit = best if w == 1 else _TIER_CAP.get(best, _TIER_INT[best])
+            value: dict = {"max_daily_conversations_per_business": limit, "max_phone_numbers_per_waba": 25}
+            if w == 1:
+                value["max_phone_numbers_per_business"] = 20
+            return [("business_capability_update", value)]
+
+        self._add(self._pre, 0.25 + w * 0.05, waba, pre)
+        self._add(self._post, 0.1 + w * 0.2, waba, post)
 
     def _account_updates(self) -> None:
         a, b, c = self.world.wabas
@@ -227,6 +232,9 @@ class Schedule:
                     "event": "VOLUME_BASED_PRICING_TIER_UPDATE", "volume_tier_info": info})], extra_days=k)
 
 
+_PER_NUMBER = ("TIER_250", "TIER_1K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
+_TIER_INT = {"TIER_50": 50, "TIER_250": 250, "TIER_1K": 1000, "TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000,
+             "TIER_UNLIMITED": -1}
 _TIER_CAP = {"TIER_250": 250, "TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000, "TIER_UNLIMITED": "UNLIMITED"}
 
 

@@ -81,6 +81,8 @@ class Traffic:
         self._held_sent: dict[str, tuple[int, dict, list | None]] = {}
         # sendable templates per (waba, category); management events change status/category, so they reset it
         self._sendable: dict[tuple[str, str], list[Template]] = {}
+        # called as hook(phone, customer, send time, template) for each template Meta delivered (limits.py)
+        self.on_delivered: list = []
 
     # ------------------------------------------------------------ ids
 
@@ -378,6 +380,9 @@ class Traffic:
                 self._emit_statuses(phone, [st], None, ft * 1000 + r.randrange(1000))
         elif r.random() >= model.P_NO_WEBHOOK:
             final, delivered, model_name, priced = self._lifecycle(day, c, mid, t, charge, onprem, campaign is not None, template)
+        if template is not None and error is None and (delivered or final is None):
+            for hook in self.on_delivered:
+                hook(phone, c, t, template)
         ledger_micros = meta_micros = 0
         if charge is not None:
             # Meta delivered (and billed) the messages whose statuses never reached the archive, too.

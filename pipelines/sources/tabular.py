@@ -61,7 +61,8 @@ SOURCES = [
     TabularSource(
         "accounts", "business_manager", prefix="accounts", suffixes=(".csv",),
         required={"waba_id": "VARCHAR"},
-        optional={"business_portfolio_id": "VARCHAR", "timezone": "VARCHAR", "currency": "VARCHAR"},
+        optional={"business_portfolio_id": "VARCHAR", "timezone": "VARCHAR", "currency": "VARCHAR",
+                  "business_verification_status": "VARCHAR"},
     ),
     TabularSource(
         "message_logs", "message_logs",

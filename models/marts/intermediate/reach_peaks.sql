@@ -1,8 +1,9 @@
--- _reach_peaks: one row per (limit scope, UTC day, window length) with the most unique customers reached by
--- business-initiated messages outside a customer-service window in any sliding window of that length ending
--- during the day (24 h: what the messaging limit caps; the rule's upgrade window: what the upgrade condition
--- looks at). Windows slide over event time: a customer counts at instant t when one of their sends lies in
--- (t - window, t].
+-- _reach_peaks: one row per (limit scope, UTC day, window length) with the most unique customers (persons, see
+-- _business_initiated_sends) a message was delivered to outside a customer-service window in any sliding window of
+-- that length ending during the day (24 h: what the messaging limit caps; the rule's upgrade window, 7 days: what
+-- the automatic upgrade looks at; the rule's scaling window, 30 days, counting only templates rated high quality:
+-- what the delivered-messages scaling path looks at). Windows slide over send time: a customer counts at instant t
+-- when one of their counted sends lies in (t - window, t].
 --
 -- A sliding distinct count is done as a sweep, not by comparing sends pairwise. Per customer and scope, a send
 -- starts a presence when the previous send is at least one window earlier, and ends it (one window later) when
@@ -11,17 +12,21 @@
 -- only at those instants, so a day's peak is the largest running sum at its changes or at its midnight (a row
 -- of 0 change per scope and day carries the count into days without sends). One sort per scope and window.
 WITH rules AS (
-    SELECT DISTINCT rule, scope, effective_from, effective_to, upgrade_window_days FROM marts.messaging_limit_rules
+    SELECT DISTINCT rule, scope, effective_from, effective_to, upgrade_window_days, scaling_window_days FROM marts.messaging_limit_rules
 ), windows AS (
-    SELECT DISTINCT rule, scope, effective_from, effective_to, unnest([24, upgrade_window_days * 24]) AS window_hours FROM rules
+    -- The scaling window is a different length from the others, so window_hours alone says which count a row is.
+    SELECT DISTINCT rule, scope, effective_from, effective_to, w.window_hours, w.high_quality_only
+    FROM rules, LATERAL (SELECT unnest([24, upgrade_window_days * 24, scaling_window_days * 24]) AS window_hours,
+                                unnest([false, false, true]) AS high_quality_only) w
 ), sends AS (
     -- A send matters to a rule's scope from one window before the rule starts (windows ending on its first day
     -- reach back) until the rule ends.
     SELECT w.scope, CASE w.scope WHEN 'phone_number' THEN b.phone_number_id ELSE b.business_portfolio_id END AS scope_id,
-           w.window_hours, b.customer_id, b.sent_at
+           w.window_hours, b.person_id AS customer_id, b.sent_at
     FROM _business_initiated_sends b
     JOIN windows w ON b.sent_at >= w.effective_from::TIMESTAMPTZ - to_hours(w.window_hours)
                   AND (w.effective_to IS NULL OR b.sent_at < (w.effective_to + 1)::TIMESTAMPTZ)
+                  AND (b.high_quality_template OR NOT w.high_quality_only)
 ), neighbours AS (
     SELECT scope, scope_id, window_hours, sent_at,
            lag(sent_at) OVER per_customer AS previous_at, lead(sent_at) OVER per_customer AS next_at

@@ -1,13 +1,17 @@
 -- _scope_days: one row per (limit scope, UTC day) under the messaging-limit rule in force that day: each phone
 -- number while limits were per number, each business portfolio once they are per portfolio. Carries the limit
 -- in force at the end of the day (the last value Meta stated by then) and the next two ladder steps.
--- Limits are compared as limit_rank, where unlimited ranks above every number.
+-- Limits are compared as limit_rank, where unlimited ranks above every number. next_reached_by says how the next
+-- step comes: by a scaling path while the scope is still at (or below) the ladder's starting limit, automatically
+-- above it (a portfolio that inherited 1,000 is past its scaling path although TIER_2K is a scaling-path step).
 WITH rules AS (
     SELECT DISTINCT rule, effective_from, effective_to, scope, upgrade_share, upgrade_window_days,
-           upgrade_delay_hours, acceptable_quality
+           upgrade_delay_hours, acceptable_quality, scaling_threshold, scaling_window_days, review_delay_hours
     FROM marts.messaging_limit_rules
 ), ladder AS (
-    SELECT rule, step, tier, daily_limit, coalesce(daily_limit, 9223372036854775807) AS limit_rank FROM marts.messaging_limit_rules
+    SELECT rule, step, tier, daily_limit, reached_by, coalesce(daily_limit, 9223372036854775807) AS limit_rank,
+           min(daily_limit) FILTER (reached_by = 'start') OVER (PARTITION BY rule) AS start_limit
+    FROM marts.messaging_limit_rules
 ), scopes AS (
     SELECT 'phone_number' AS scope, phone_number_id AS scope_id, first_seen_at::DATE AS first_day FROM _phone_numbers
     UNION ALL
@@ -42,7 +46,8 @@ WITH rules AS (
     GROUP BY ALL
 ), grid AS (
     SELECT d.day, (d.day + 1)::TIMESTAMPTZ AS day_end, r.rule, r.scope, s.scope_id, r.upgrade_share,
-           r.upgrade_window_days, r.upgrade_delay_hours, r.acceptable_quality
+           r.upgrade_window_days, r.upgrade_delay_hours, r.acceptable_quality, r.scaling_threshold,
+           r.scaling_window_days, r.review_delay_hours
     FROM days d
     JOIN rules r ON d.day >= r.effective_from AND (r.effective_to IS NULL OR d.day <= r.effective_to)
     JOIN scopes s ON s.scope = r.scope AND d.day >= s.first_day
@@ -59,7 +64,9 @@ WITH rules AS (
     FROM limited l
 )
 SELECT s.day, s.rule, s.scope, s.scope_id, s.upgrade_share, s.upgrade_window_days, s.upgrade_delay_hours,
-       s.acceptable_quality, s.limit_rank, s.limit_stated_at,
+       s.acceptable_quality, s.scaling_threshold, s.scaling_window_days, s.review_delay_hours, s.limit_rank, s.limit_stated_at,
+       CASE WHEN n1.reached_by = 'scaling_path' AND s.limit_rank > n1.start_limit THEN 'automatic' ELSE n1.reached_by END
+           AS next_reached_by,
        CASE WHEN s.limit_rank < 9223372036854775807 THEN s.limit_rank END AS daily_limit,
        coalesce(s.tier, CASE WHEN s.limit_rank = 9223372036854775807 THEN 'TIER_UNLIMITED' ELSE s.limit_rank::VARCHAR END) AS tier,
        n1.tier AS next_tier, n1.daily_limit AS next_daily_limit, n2.tier AS tier_after_next, n2.daily_limit AS daily_limit_after_next
