@@ -150,3 +150,12 @@ def loaded(world, tmp_path_factory) -> Path:
     # A clean world passes every check, warnings included.
     assert summary.failed_checks == [] and summary.warned_checks == []
     return warehouse
+
+
+def fetch(warehouse: Path, sql: str, params=None):
+    """Rows of one query on a warehouse file, opened read-only and closed again."""
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return conn.execute(sql, params or []).fetchall()
+    finally:
+        conn.close()

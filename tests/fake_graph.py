@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from pipelines.sources.graph_api import GraphSettings
+
 ANALYTICS_FIELDS = ("pricing_analytics", "conversation_analytics")
 
 
@@ -114,3 +116,9 @@ class FakeGraph:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def quick_settings(fake: "FakeGraph", token: str, wabas: tuple[str, ...], **overrides) -> GraphSettings:
+    """Client settings against the fake server with short timeouts and backoffs, so retry tests take milliseconds."""
+    values = {"base_url": fake.url, "timeout": 1.0, "max_retries": 2, "backoff_base": 0.01, "max_wait": 0.05}
+    return GraphSettings(token, wabas, **{**values, **overrides})

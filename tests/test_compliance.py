@@ -5,10 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from conftest import envelope, load_all, messages_value, write_lines
+from conftest import envelope, fetch, load_all, messages_value, write_lines
 from pipelines.compliance import COMPLIANCE_MARTS, build_compliance
 from pipelines.finance import build_finance
 from pipelines.warehouse import open_warehouse
@@ -129,13 +128,6 @@ def audited(tmp_path_factory) -> Path:
         build_compliance(conn)
     return warehouse
 
-
-def fetch(warehouse: Path, sql: str, params=None):
-    conn = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
 
 
 def test_every_send_gets_the_status_the_rules_give(audited):

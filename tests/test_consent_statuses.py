@@ -22,9 +22,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import envelope, load_all, messages_value, write_lines
+from conftest import envelope, fetch, load_all, messages_value, write_lines
 from pipelines.compliance import ConsentParams, build_compliance
 from pipelines.finance import build_finance
+from pipelines.masking import install_masking
 from pipelines.warehouse import open_warehouse
 
 W1, W2, W3 = "WABA_1", "WABA_2", "WABA_3"  # W1 and W2: one business portfolio; W3: another business
@@ -149,13 +150,6 @@ def loaded(tmp_path_factory) -> Path:
     return build(root / "landing", root / "portfolio.duckdb")
 
 
-def fetch(warehouse: Path, sql: str, params=None):
-    conn = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
-
 
 @pytest.mark.parametrize("scope", SCOPES)
 def test_every_send_gets_the_status_the_policy_gives_under_each_scope(loaded, tmp_path, scope):
@@ -258,7 +252,12 @@ def test_an_auditor_can_verify_the_export_and_sees_what_changed(tmp_path):
     lines = [line.strip() for line in changed.stdout.splitlines()]
     assert any(line.startswith("source optins/consents.csv: changed (sha256") for line in lines), lines
     assert any(line.startswith("rows by status: the manifest says") for line in lines), lines
-    assert "row out_w1: consent_status opted_out -> covered" in "\n".join(lines)
+    # the masked export names rows by the keyed hash of their message id (pipelines/masking.py)
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    install_masking(conn)
+    (masked_out_w1,) = conn.execute("SELECT masked_id('out_w1')").fetchone()
+    conn.close()
+    assert f"row {masked_out_w1}: consent_status opted_out -> covered" in "\n".join(lines)
     assert lines[-1].startswith(f"NOT verified {out}")
 
     # the CSV itself edited by hand

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SAMPLE_SECRET
+from conftest import SAMPLE_SECRET, fetch
 from pipelines.run import run_pipeline
 
 
@@ -26,13 +26,6 @@ def app_secret(monkeypatch):
 def truth(world: Path) -> dict:
     return json.loads((world / "ground_truth.json").read_text())
 
-
-def fetch(warehouse: Path, sql: str, params=None):
-    conn = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
 
 
 def test_every_staging_table_has_the_ground_truth_row_count(world, loaded):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_graph import FakeGraph, Reply, graph_error
+from fake_graph import FakeGraph, Reply, quick_settings, graph_error
 from graph_world import PHONE_PAGES, PRICING, TEMPLATE_PAGES, TOKEN, V, WABA, serve_world
 from pipelines.cli import main
 from pipelines.sources.graph_api import GraphApiError, GraphClient, GraphSettings
@@ -28,8 +28,7 @@ def fake():
 
 
 def settings(fake: FakeGraph, **overrides) -> GraphSettings:
-    values = {"base_url": fake.url, "timeout": 1.0, "max_retries": 2, "backoff_base": 0.01, "max_wait": 0.05}
-    return GraphSettings(TOKEN, (WABA,), **{**values, **overrides})
+    return quick_settings(fake, TOKEN, (WABA,), **overrides)
 
 
 def fetch(fake: FakeGraph, landing: Path, log=None, since=date(2026, 11, 1), **overrides):

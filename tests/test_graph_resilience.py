@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from fake_graph import FakeGraph, Reply
+from fake_graph import FakeGraph, Reply, quick_settings
 from graph_world import PHONE_PAGES, TOKEN, V, WABA, serve_world
 from pipelines.sources.graph_api import GraphApiError, GraphClient, GraphSettings
 from pipelines.sources.graph_fetch import fetch_business_manager
@@ -23,8 +23,7 @@ def fake():
 
 
 def settings(fake: FakeGraph, **overrides) -> GraphSettings:
-    values = {"base_url": fake.url, "timeout": 1.0, "max_retries": 2, "backoff_base": 0.01, "max_wait": 0.05}
-    return GraphSettings(TOKEN, (WABA,), **{**values, **overrides})
+    return quick_settings(fake, TOKEN, (WABA,), **overrides)
 
 
 def test_a_body_cut_mid_transfer_is_retried_as_malformed_not_unreachable(fake):

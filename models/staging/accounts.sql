@@ -7,6 +7,7 @@
 -- column timezone: The WABA's timezone (IANA name); UTC when not listed.
 -- column currency: The WABA's billing currency; USD when not listed.
 -- column listed_in_accounts_csv: True when accounts.csv lists the WABA.
+-- column business_verification_status: Business Manager's verification status of the portfolio (lower case, e.g. verified) when accounts.csv gives it; verified completes the messaging-limit scaling path (docs/growth.md).
 WITH listed AS (
     SELECT waba_id, business_portfolio_id, timezone, currency, business_verification_status
     FROM raw.accounts

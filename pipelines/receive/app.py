@@ -62,11 +62,12 @@ class Receiver:
         if self.writer is not None:
             return
         for r in recover_parts(self.config.live, self.host, self.config.gzip):
+            torn = f", torn last line ({r.torn_bytes} bytes, never acknowledged) kept in a .torn sidecar" \
+                if r.torn_bytes else ""
             if r.closed is None:
-                log.info("recovered %s: already published, removed the leftover", r.part)
+                log.info("recovered %s: nothing to publish (already published, or no complete line), removed%s",
+                         r.part, torn)
             else:
-                torn = f", torn last line ({r.torn_bytes} bytes, never acknowledged) kept in a .torn sidecar" \
-                    if r.torn_bytes else ""
                 log.info("recovered %s -> %s: %d complete lines%s", r.part.name, r.closed.name, r.lines_kept, torn)
         after_write = None
         if self.config.forward:

@@ -183,7 +183,9 @@ class ArchiveWriter:
 
     def _publish(self, current: _OpenFile) -> None:
         try:
-            self.counters.closed_files.append(close_part(current.path, self.gzip))
+            closed = close_part(current.path, self.gzip)
+            if closed is not None:
+                self.counters.closed_files.append(closed)
         finally:
             os.close(current.fd)
 

@@ -101,12 +101,19 @@ def closed_name(part: Path, gzip: bool) -> Path:
     return plain.with_name(plain.name + ".gz") if gzip else plain
 
 
-def close_part(part: Path, gzip: bool) -> Path:
+def close_part(part: Path, gzip: bool) -> Path | None:
     """Publish a finished `.part` under its closed name, atomically; returns the closed path.
+
+    An empty `.part` (nothing was acknowledged into it) is removed instead, returning None: an empty archive
+    file would only be quarantined by the loader as `empty_file`.
 
     Plain: one rename. Gzipped: compressed to a scratch file, fsynced, renamed, then the `.part` is removed
     (a crash in between leaves both; recovery then drops the `.part`, whose content the `.gz` holds).
     """
+    if part.stat().st_size == 0:
+        os.unlink(part)
+        fsync_dir(part.parent)
+        return None
     target = closed_name(part, gzip)
     if gzip:
         import gzip as gz

@@ -20,7 +20,7 @@ TAIL_CHUNK = 1 << 16
 @dataclass(frozen=True)
 class Recovered:
     part: Path
-    closed: Path | None      # None: a leftover whose content was already published
+    closed: Path | None      # None: nothing to publish (already published, or not one complete line)
     lines_kept: int
     torn_bytes: int
 

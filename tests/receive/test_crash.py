@@ -56,12 +56,14 @@ def test_part_files_are_not_loaded_and_a_live_receivers_part_is_left_alone(landi
     assert query("SELECT count(*) FROM raw.load_audit") == [(0,)]
 
 
-def test_a_part_without_any_newline_is_all_torn_and_an_empty_one_closes_empty(landing, warehouse, query):
+def test_a_part_without_any_newline_is_all_torn_and_an_empty_one_is_removed(landing, warehouse, query):
     _write_part(landing, f"12-{HOST}-5.jsonl.part", [], tail=b'{"received_at":"2026-12-01T12:')
     _write_part(landing, f"13-{HOST}-5.jsonl.part", [])
     results = recover_parts(landing / "webhooks" / "live", HOST, gzip=True)
-    assert sorted((r.closed.name, r.lines_kept, r.torn_bytes) for r in results) == [
-        (f"12-{HOST}-5.jsonl.gz", 0, 30), (f"13-{HOST}-5.jsonl.gz", 0, 0)]
+    assert sorted((r.part.name, r.closed, r.lines_kept, r.torn_bytes) for r in results) == [
+        (f"12-{HOST}-5.jsonl.part", None, 0, 30), (f"13-{HOST}-5.jsonl.part", None, 0, 0)]
+    # Nothing was acknowledged into either: no empty archive file (the loader would quarantine it as empty)
+    assert sorted(p.name for p in live_files(landing) if p.is_file()) == [f"12-{HOST}-5.jsonl.torn"]
     load_all(warehouse, landing)
     assert query("SELECT reason, count(*) FROM raw.quarantine GROUP BY reason") == [("torn_write", 1)]
     assert query("SELECT count(*) FROM raw.load_audit WHERE rows_in <> rows_loaded + rows_duplicate + rows_quarantined") == [(0,)]
