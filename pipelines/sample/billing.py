@@ -35,6 +35,30 @@ def rate_micros(market: str, category: str, local_day: date, volume_rank: int | 
     return _micros(base * factor)
 
 
+# Reported (BSPs quoting Meta's Aug 25, 2026 pricing-updates page): from 2026-10-01 each business phone number's
+# first 1,000 service messages of a (WABA-local) month are free, 1:1 and group together, no rollover.
+SERVICE_ALLOWANCE_FROM = date(2026, 10, 1)
+SERVICE_ALLOWANCE = 1000
+
+
+class ServiceAllowance:
+    """The reported free service messages per phone number and month. Counted when a service message is sent
+    without failing; Meta counts delivered ones, which is the same count while a number stays under 1,000 a
+    month (every number in the default worlds does)."""
+
+    def __init__(self) -> None:
+        self.used: dict[tuple[str, int, int], int] = {}
+
+    def take(self, phone_number_id: str, local_day: date) -> bool:
+        """True when this service message is inside the allowance (and uses one unit of it)."""
+        if local_day < SERVICE_ALLOWANCE_FROM:
+            return False
+        key = (phone_number_id, local_day.year, local_day.month)
+        used = self.used.get(key, 0)
+        self.used[key] = used + 1
+        return used < SERVICE_ALLOWANCE
+
+
 class Billing:
     """One view of the bill: conversations charged once, per-message volume counted per portfolio and month."""
 

@@ -11,7 +11,7 @@ from typing import Protocol
 import orjson
 
 from pipelines.sample import model, payloads
-from pipelines.sample.billing import Billing
+from pipelines.sample.billing import Billing, ServiceAllowance
 from pipelines.sample.events import FIELD_TABLE, Schedule
 from pipelines.sample.payloads import BSUID_TS, Charge
 from pipelines.sample.rng import FastRandom
@@ -76,6 +76,7 @@ class Traffic:
         self._turn_values, self._turn_cum = _cumulative(model.INBOUND_PER_SESSION)
         self._cbp_convs: dict[tuple[int, str], tuple[str, int]] = {}
         self.ledger_billing = Billing()
+        self.service_allowance = ServiceAllowance()
         self.meta_billing = Billing()
         self._last_status: dict[str, dict] = {}
         self._held_sent: dict[str, tuple[int, dict, list | None]] = {}
@@ -308,7 +309,9 @@ class Traffic:
             return Charge("referral_conversion", "free_entry_point", c.fep_conv, model_name)
         if template is None:
             category = "service"
-            ptype = "regular" if service_charged else "free_customer_service"
+            local_day = datetime.fromtimestamp(local, timezone.utc).date()
+            charged = service_charged and not self.service_allowance.take(c.phone.phone_number_id, local_day)
+            ptype = "regular" if charged else "free_customer_service"
         else:
             category = template.category.lower()
             free_utility = category == "utility" and in_csw and per_message and not service_charged
