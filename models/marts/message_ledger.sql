@@ -53,10 +53,11 @@ WITH members AS (
            unpriced_reason
     FROM _charged_units WHERE unit_kind = 'message'
 ), unconfirmed AS (
-    SELECT unit_id AS message_id, unconfirmed_charge FROM _charged_units WHERE unit_kind = 'unconfirmed_message'
+    SELECT unit_id AS message_id, pricing_type AS unconfirmed_pricing_type, unconfirmed_charge
+    FROM _charged_units WHERE unit_kind = 'unconfirmed_message'
 ), priced AS (
     SELECT p.*,
-           coalesce(mu.pricing_type, cu.pricing_type, p.rule_pricing_type) AS pricing_type,
+           coalesce(mu.pricing_type, cu.pricing_type, uc.unconfirmed_pricing_type, p.rule_pricing_type) AS pricing_type,
            coalesce(mu.pricing_type, cu.pricing_type) = 'regular' AS billable,
            coalesce(mu.pricing_type = 'regular', cu.pricing_type = 'regular' AND cu.first_message_id = p.message_id, false) AS charged_unit,
            coalesce(mb.conversation_id, p.meta_conversation_id) AS conversation_id,

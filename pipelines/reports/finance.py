@@ -12,50 +12,56 @@ QUESTION = "What did WhatsApp cost, where, for what, and why does our figure dif
 
 
 def content(conn: duckdb.DuckDBPyConnection) -> dict:
+    # Amounts are never added across currencies: one KPI per currency, and every chart series names its currency.
     currencies = [r[0] for r in conn.execute("SELECT DISTINCT currency FROM marts.spend_daily ORDER BY 1").fetchall()]
     money = "charge (" + "/".join(currencies) + ")" if currencies else "charge"
-    totals = conn.execute("""
-        SELECT coalesce(sum(charge), 0), coalesce(sum(messages), 0), coalesce(sum(billable_units), 0),
-               coalesce(sum(unpriced_units), 0), coalesce(sum(delivered), 0)
+    per_currency = conn.execute("""
+        SELECT currency, coalesce(sum(charge), 0), coalesce(sum(delivered), 0), coalesce(sum(unverified_charge), 0)
+        FROM marts.spend_daily GROUP BY currency ORDER BY currency""").fetchall()
+    messages, units, unpriced = conn.execute("""
+        SELECT coalesce(sum(messages), 0), coalesce(sum(billable_units), 0), coalesce(sum(unpriced_units), 0)
         FROM marts.spend_daily""").fetchone()
-    charge, messages, units, unpriced, delivered = totals
+    kpis = [(f"Total charge ({cur})", f"{charge:,.2f} {cur}") for cur, charge, _, _ in per_currency] or [("Total charge", "0.00")]
+    kpis += [("Messages sent", f"{messages:,}"), ("Billable units", f"{units:,}")]
+    kpis += [(f"Cost per delivered message ({cur})", f"{charge / delivered:,.4f}" if delivered else "n/a")
+             for cur, charge, delivered, _ in per_currency]
+    kpis.append(("Unpriced units (no rate)", f"{unpriced:,}"))
+    kpis += [(f"Charge on unverified rates ({cur})", f"{unverified:,.2f} {cur}")
+             for cur, _, _, unverified in per_currency if unverified]
     return {
-        "kpis": [
-            ("Total charge", f"{charge:,.2f} {'/'.join(currencies)}"),
-            ("Messages sent", f"{messages:,}"),
-            ("Billable units", f"{units:,}"),
-            ("Cost per delivered message", f"{charge / delivered:,.4f}" if delivered else "n/a"),
-            ("Unpriced units (no rate)", f"{unpriced:,}"),
-        ],
+        "kpis": kpis,
         "by_month": charts.stacked_bars(conn.execute("""
-            SELECT date_trunc('month', day)::DATE, category, sum(charge) FROM marts.spend_daily
+            SELECT date_trunc('month', day)::DATE, category || ' (' || currency || ')', sum(charge) FROM marts.spend_daily
             GROUP BY ALL HAVING sum(charge) <> 0 ORDER BY 1""").fetchall(), "finance-by-month", money),
         "by_market": charts.bars(conn.execute("""
-            SELECT market, sum(charge) FROM marts.spend_daily GROUP BY ALL HAVING sum(charge) <> 0""").fetchall(),
+            SELECT market || ' (' || currency || ')', sum(charge) FROM marts.spend_daily GROUP BY ALL HAVING sum(charge) <> 0""").fetchall(),
             "finance-by-market", money),
         "by_category": charts.bars(conn.execute("""
-            SELECT category, sum(charge) FROM marts.spend_daily GROUP BY ALL""").fetchall(), "finance-by-category", money),
+            SELECT category || ' (' || currency || ')', sum(charge) FROM marts.spend_daily GROUP BY ALL""").fetchall(), "finance-by-category", money),
         "by_pricing_type": charts.stacked_bars(conn.execute("""
             SELECT date_trunc('month', day)::DATE, pricing_type, sum(messages) FROM marts.spend_daily GROUP BY ALL ORDER BY 1
             """).fetchall(), "finance-by-pricing-type", "messages", hover="%{y:,} messages"),
         "unit_costs": charts.lines(conn.execute("""
             SELECT month, series, value FROM (
                 SELECT date_trunc('month', day)::DATE AS month,
-                       CASE pricing_model WHEN 'CBP' THEN 'per conversation' ELSE 'per charged message' END AS series,
+                       CASE pricing_model WHEN 'CBP' THEN 'per conversation' ELSE 'per charged message' END
+                           || ' (' || currency || ')' AS series,
                        sum(charge) / nullif(sum(billable_units), 0) AS value
                 FROM marts.spend_daily GROUP BY ALL
                 UNION ALL
-                SELECT date_trunc('month', day)::DATE, 'per delivered message (all)', sum(charge) / nullif(sum(delivered), 0)
+                SELECT date_trunc('month', day)::DATE, 'per delivered message (all, ' || currency || ')',
+                       sum(charge) / nullif(sum(delivered), 0)
                 FROM marts.spend_daily GROUP BY ALL
             ) WHERE value IS NOT NULL ORDER BY month""").fetchall(), "finance-unit-costs", money, hover="%{y:,.4f}"),
         "reconciliation_chart": charts.lines(conn.execute("""
             SELECT month, series, value FROM (
-                UNPIVOT (SELECT month, sum(diff_vs_meta) AS "Meta analytics - ledger",
-                                sum(diff_vs_invoice) AS "invoice - ledger",
-                                sum(unexplained_vs_invoice) AS "unexplained vs invoice"
-                         FROM marts.cost_reconciliation GROUP BY ALL)
-                ON COLUMNS(* EXCLUDE (month)) INTO NAME series VALUE value
-            ) ORDER BY month""").fetchall(), "finance-reconciliation", money),
+                SELECT month, series || ' (' || currency || ')' AS series, value FROM (
+                    UNPIVOT (SELECT month, currency, sum(diff_vs_meta) AS "Meta analytics - ledger",
+                                    sum(diff_vs_invoice) AS "invoice - ledger",
+                                    sum(unexplained_vs_invoice) AS "unexplained vs invoice"
+                             FROM marts.cost_reconciliation GROUP BY ALL)
+                    ON COLUMNS(* EXCLUDE (month, currency)) INTO NAME series VALUE value)
+            ) ORDER BY month, series""").fetchall(), "finance-reconciliation", money),
         "reconciliation": query_table(conn, """
             SELECT month, currency, sum(ledger_units), sum(ledger_charge), sum(meta_cost), sum(invoice_amount),
                    sum(diff_vs_meta), sum(diff_vs_invoice), sum(explained_amount), sum(unexplained_vs_invoice),

@@ -42,9 +42,8 @@ SERVICE_ALLOWANCE = 1000
 
 
 class ServiceAllowance:
-    """The reported free service messages per phone number and month. Counted when a service message is sent
-    without failing; Meta counts delivered ones, which is the same count while a number stays under 1,000 a
-    month (every number in the default worlds does)."""
+    """The reported free service messages per phone number and month, counted on every service message Meta
+    accepts (not failed), in send order: Meta states the pricing type on the `sent` status, before delivery."""
 
     def __init__(self) -> None:
         self.used: dict[tuple[str, int, int], int] = {}

@@ -71,18 +71,20 @@ def test_a_failed_status_does_not_cancel_a_delivered_one_whatever_the_order(s):
         ("failed_only", False, 0.0), ("failed_then_delivered", True, 0.025), ("read_then_failed", True, 0.025)]
 
 
-def _service_replies(s: Scenario, prefix: str, count: int, day: str, phone: str = PHONE) -> None:
+def _service_replies(s: Scenario, prefix: str, count: int, day: str, phone: str = PHONE, first_statuses=("delivered",)) -> None:
     for i in range(count):
-        s.send(f"{prefix}{i:04d}", f"{day}T12:{i // 60 % 60:02d}:{i % 60:02d}", template=None, category=None, phone=phone)
+        s.send(f"{prefix}{i:04d}", f"{day}T12:{i // 60 % 60:02d}:{i % 60:02d}", template=None, category=None, phone=phone,
+               statuses=first_statuses if i == 0 else ("delivered",))
 
 
 def test_reported_1000_free_service_messages_per_phone_number_and_month_then_charged(s):
     # Reported (BSPs quoting Meta's Aug 25, 2026 pricing-updates page): from 2026-10-01 each business phone number's
     # first 1,000 delivered service messages of a month are free (free_customer_service), the rest charged at the
-    # service rate (here the utility rate, M-UPD); no rollover; a second number has its own allowance.
+    # service rate (here the utility rate, M-UPD); no rollover; a second number has its own allowance. Meta states the
+    # type on the 'sent' status, so a send not (yet) reported delivered takes its place in the allowance too.
     s.rate("North America", "utility", "0.0034", effective="2026-01-01")
     s.customer_says("in1", "2026-10-05T11:00:00").customer_says("in2", "2026-10-05T11:00:00", phone="PN2")
-    _service_replies(s, "a", 1001, "2026-10-05")
+    _service_replies(s, "a", 1001, "2026-10-05", first_statuses=())  # a0000: sent only
     _service_replies(s, "b", 3, "2026-10-05", phone="PN2")
     s.customer_says("in3", "2026-11-02T11:00:00")
     _service_replies(s, "n", 1, "2026-11-02")
@@ -93,10 +95,10 @@ def test_reported_1000_free_service_messages_per_phone_number_and_month_then_cha
                     ("PN1", "2026-10-01", "regular", 1, "0.003400"),   # the 1,001st: 1 x 0.0034
                     ("PN1", "2026-11-01", "free_customer_service", 1, "0.000000"),  # a new month, a new allowance
                     ("PN2", "2026-10-01", "free_customer_service", 3, "0.000000")]
-    # Switched off, every service message is charged: 1,005 x 0.0034 = 3.4170
+    # Switched off, every delivered service message is charged: 1,004 x 0.0034 = 3.4136 (a0000 is not delivered)
     s.build(PricingParams(disabled_regimes=("free_service_2026_10",)))
     assert s.rows("SELECT sum(charge)::VARCHAR, count(*) FILTER (pricing_type = 'regular') FROM marts.message_ledger") == [
-        ("3.417000", 1005)]
+        ("3.413600", 1005)]
 
 
 def test_authentication_and_authentication_international_accrue_on_one_volume_counter(s):

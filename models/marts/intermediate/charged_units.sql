@@ -44,13 +44,16 @@ WITH message_units AS (
     WHERE a.enabled AND (getvariable('forced_regime') IS NULL
                          OR a.effective_from = (SELECT effective_from FROM marts.pricing_regimes WHERE regime = getvariable('forced_regime')))
 ), allowed AS (
-    -- Free allowance (e.g. 1,000 service messages per phone number and local month): the first delivered units are free.
+    -- Free allowance (e.g. 1,000 service messages per phone number and local month): the first units are free.
+    -- Meta states the pricing type on the 'sent' status, before it knows of delivery, so every send it accepted
+    -- (delivered or not yet confirmed; not the failed ones) counts, in send order.
     SELECT t.*, a.free_units AS allowance_units,
            CASE WHEN a.allowance IS NOT NULL
                 THEN row_number() OVER (PARTITION BY t.phone_number_id, date_trunc('month', t.local_date), a.allowance
                                         ORDER BY t.billed_at, t.unit_id) END AS allowance_rank
     FROM typed t ASOF LEFT JOIN allowances a
-      ON a.category = CASE WHEN t.unit_kind = 'message' AND t.pricing_type = 'regular' THEN t.billed_category END
+      ON a.category = CASE WHEN t.unit_kind IN ('message', 'unconfirmed_message') AND t.pricing_type = 'regular'
+                           THEN t.billed_category END
      AND t.local_date >= a.effective_from
 ), allowance_typed AS (
     SELECT * EXCLUDE (pricing_type, allowance_units, allowance_rank),
