@@ -13,10 +13,11 @@ import orjson
 from pipelines.sample import model, payloads
 from pipelines.sample.billing import Billing, ServiceAllowance
 from pipelines.sample.events import FIELD_TABLE, Schedule
+from pipelines.sample.finance_world import meta_market
 from pipelines.sample.payloads import BSUID_TS, Charge
 from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import MessageTruth, Truth
-from pipelines.sample.world import MARKETS, Customer, PhoneNumber, Template, World, day_start_ts, new_bsuid, new_wa_id
+from pipelines.sample.world import Customer, PhoneNumber, Template, World, day_start_ts, new_bsuid, new_wa_id
 
 INBOUND_TYPES = (("text", 0.52), ("interactive", 0.10), ("button", 0.05), ("reaction", 0.05), ("image", 0.08),
                  ("document", 0.03), ("audio", 0.06), ("video", 0.01), ("sticker", 0.02), ("location", 0.03),
@@ -379,14 +380,16 @@ class Traffic:
         elif r.random() >= model.P_NO_WEBHOOK:
             final, delivered, model_name, priced = self._lifecycle(day, c, mid, t, charge, onprem, campaign is not None, template)
         ledger_micros = meta_micros = 0
+        market = meta_market(c.market, datetime.fromtimestamp(t + phone.waba.utc_offset_s, timezone.utc).date())
         if charge is not None:
             # Meta delivered (and billed) the messages whose statuses never reached the archive, too.
-            waba, market = phone.waba, MARKETS[c.market][1]
-            ledger_micros = self.ledger_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s, delivered)
+            waba = phone.waba
+            ledger_micros = self.ledger_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s, delivered,
+                                                     waba.currency)
             meta_micros = self.meta_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s,
-                                                 delivered or final is None)
+                                                 delivered or final is None, waba.currency)
         self.messages.add((
-            mid, phone.waba.waba_id, phone.phone_number_id, None if c.bsuid_only else c.wa_id, c.user_id, MARKETS[c.market][1],
+            mid, phone.waba.waba_id, phone.phone_number_id, None if c.bsuid_only else c.wa_id, c.user_id, market,
             datetime.fromtimestamp(t, timezone.utc), template is not None, template.name if template else None,
             template.category.lower() if template else "service", priced.category if priced else None,
             priced.ptype if priced else None, final, error, delivered, model_name, ledger_micros, meta_micros,
