@@ -5,6 +5,8 @@ Polish customers whose market moves on 2026-07-01, each following Meta's pages r
   Canada only, any country the table does not list (Trinidad and Tobago) is "Other"; Poland leaves "Rest of
   Central & Eastern Europe" for its own market on 2026-07-01; cards are published per currency and India-billed
   WABAs pay in INR.
+- M-PRICE and the status webhook reference: Meta charges on delivery and statuses are unordered, so a few
+  delivered messages also get a later `failed` status and stay charged.
 - Meta's per-currency rate-card downloads: the INR card is written in Meta's own list-rate and volume-tier
   layouts (as documented by OJoshuaCG/meta-whatsapp-pricing `loaders/`), so the run reads Meta's format.
 
@@ -44,6 +46,8 @@ INR_RATES = {
     date(2026, 10, 1): {"India": (0.9500, 0.1150, 0.1150)},
 }
 MARKETS.update(SCENARIO_MARKETS)
+# Share of delivered Cloud API messages that also get a late 'failed' status (still charged: M-PRICE).
+P_FAILED_AFTER_DELIVERED = 0.01
 
 
 def meta_market(market_key: str, local_day: date) -> str:

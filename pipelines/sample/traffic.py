@@ -13,7 +13,7 @@ import orjson
 from pipelines.sample import model, payloads
 from pipelines.sample.billing import Billing, ServiceAllowance
 from pipelines.sample.events import FIELD_TABLE, Schedule
-from pipelines.sample.finance_world import meta_market
+from pipelines.sample.finance_world import P_FAILED_AFTER_DELIVERED, meta_market
 from pipelines.sample.payloads import BSUID_TS, Charge
 from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import MessageTruth, Truth
@@ -308,6 +308,13 @@ class Traffic:
         model_name = "PMP" if per_message else "CBP"
         if c.fep_from <= t < c.fep_until:
             return Charge("referral_conversion", "free_entry_point", c.fep_conv, model_name)
+        if template is None and not per_message:
+            # A service message opens a conversation only when none of any category is open (Meta, Conversation-based
+            # pricing): inside a charged marketing, utility or authentication conversation it belongs to that one.
+            for other in ("marketing", "utility", "authentication"):
+                conv = self._cbp_convs.get((c.idx, other))
+                if conv is not None and conv[1] > t and conv[0] in self.ledger_billing.charged_conversations:
+                    return Charge(other, "regular", conv[0], model_name)
         if template is None:
             category = "service"
             local_day = datetime.fromtimestamp(local, timezone.utc).date()
@@ -444,6 +451,14 @@ class Traffic:
                     self._held_sent[c.phone.phone_number_id] = (recvs[i], st, contacts)
                     continue
             self._emit_statuses(c.phone, [st], contacts, recvs[i])
+        if has_delivered and not onprem and r.random() < P_FAILED_AFTER_DELIVERED:
+            # A late 'failed' report after 'delivered': Meta still charges (it charges on delivery; statuses are unordered).
+            fts = events[-1][1] + r.randrange(5, 600)
+            self.truth.status("failed")
+            self.truth.failed_by_error_code["131026"] += 1
+            st = payloads.status_object(mid, "failed", fts, c, not c.bsuid_only, None, 0, 131026, href_relative=fts >= BSUID_TS)
+            self._emit_statuses(c.phone, [st], None, fts * 1000 + r.randrange(1000))
+            return "failed", True, charge.model, charge
         if onprem and template is not None and r.random() < 0.005:
             # On-Prem's `warning` status (e.g. a catalog item became unavailable)
             wts = sent_ts + 30

@@ -4,6 +4,8 @@
 -- delivered or read status arrived, even if a failed one did too (Meta charges on delivery). A per-message
 -- send that is neither failed nor reported delivered is an unconfirmed unit: priced (first band) but not
 -- charged, since Meta may have delivered it without the status reaching us; reconciliation uses that price.
+-- Under conversation-based pricing such a send is an unconfirmed unit when no delivered conversation of its
+-- category is within 24 hours of it.
 WITH message_units AS (
     SELECT message_id AS unit_id, CASE WHEN delivered THEN 'message' ELSE 'unconfirmed_message' END AS unit_kind,
            message_id AS first_message_id, waba_id, phone_number_id, business_portfolio_id,
@@ -21,8 +23,23 @@ WITH message_units AS (
            billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
            local_sent_date, delivered_or_read_at, rule_pricing_type, NULL::VARCHAR[], free_tier_units, free_tier_categories
     FROM conversation_openers
+), conversation_windows AS (
+    SELECT o.phone_number_id, o.customer_id, o.billed_category, o.delivered_or_read_at AS opened_at
+    FROM conversation_openers o
+), unconfirmed_conversations AS (
+    -- A conversation-era send neither failed nor reported delivered, with no delivered conversation of its
+    -- category within 24 hours either side: the conversation it would have opened is an unconfirmed unit.
+    SELECT message_id, 'unconfirmed_message', message_id, waba_id, phone_number_id, business_portfolio_id, market,
+           billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
+           local_sent_date, sent_at, rule_pricing_type, NULL::VARCHAR[], NULL::INTEGER, NULL::VARCHAR[]
+    FROM _priced_messages p
+    WHERE billing_unit = 'conversation' AND failed_at IS NULL AND NOT delivered AND rule_pricing_type = 'regular'
+      AND NOT EXISTS (SELECT 1 FROM conversation_windows w
+                      WHERE w.phone_number_id IS NOT DISTINCT FROM p.phone_number_id AND w.customer_id IS NOT DISTINCT FROM p.customer_id
+                        AND w.billed_category = p.billed_category
+                        AND w.opened_at > p.sent_at - INTERVAL 24 HOUR AND w.opened_at < p.sent_at + INTERVAL 24 HOUR)
 ), units AS (
-    SELECT * FROM message_units UNION ALL SELECT * FROM conversation_units
+    SELECT * FROM message_units UNION ALL SELECT * FROM conversation_units UNION ALL SELECT * FROM unconfirmed_conversations
 ), tiered AS (
     SELECT *,
            -- Conversation-based free tier: the first N qualifying conversations of each WABA and local month.
