@@ -82,6 +82,7 @@ WITH members AS (
                 WHEN meta_pricing_type <> pricing_type THEN 'pricing_type'
                 WHEN is_template AND pricing_type = 'regular' AND meta_category <> template_category
                      AND NOT (meta_category = 'authentication_international' AND template_category = 'authentication')
+                     AND NOT (meta_category = 'marketing_lite' AND template_category = 'marketing')
                      THEN 'category' END AS disagreement
     FROM priced
 )

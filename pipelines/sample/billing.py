@@ -14,7 +14,8 @@ from pipelines.sample.business import AUTH_INTERNATIONAL_INDIA, RATES, VOLUME_TI
 from pipelines.sample.finance_world import INR_RATES
 from pipelines.sample.payloads import Charge
 
-CATEGORY_INDEX = {"marketing": 0, "utility": 1, "authentication": 2, "service": 1}  # service bills at the utility rate
+# service bills at the utility rate; marketing_lite (Marketing Messages API) at the marketing rate (M-CBP, from 2025-07-01)
+CATEGORY_INDEX = {"marketing": 0, "marketing_lite": 0, "utility": 1, "authentication": 2, "service": 1}
 TIERED = ("utility", "authentication")
 
 

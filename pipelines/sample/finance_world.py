@@ -5,6 +5,8 @@ Polish customers whose market moves on 2026-07-01, each following Meta's pages r
   Canada only, any country the table does not list (Trinidad and Tobago) is "Other"; Poland leaves "Rest of
   Central & Eastern Europe" for its own market on 2026-07-01; cards are published per currency and India-billed
   WABAs pay in INR.
+- M-CBP: from 2025-07-01 messages sent through the Marketing Messages (Lite) API are charged at the Cloud API
+  marketing rate; the Brazil WABA's campaigns use it from 2026-03-01 and Meta reports them as `marketing_lite`.
 - M-PRICE and the status webhook reference: Meta charges on delivery and statuses are unordered, so a few
   delivered messages also get a later `failed` status and stay charged.
 - Meta's per-currency rate-card downloads: the INR card is written in Meta's own list-rate and volume-tier
@@ -16,13 +18,15 @@ The India WABA's currency is set in world.WABAS.
 """
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from pipelines.sample import model, writers
+from pipelines.sample.payloads import Charge
 from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import Truth
-from pipelines.sample.world import MARKETS, SURNAMES, Customer, World, _nanp, new_bsuid, new_wa_id
+from pipelines.sample.world import MARKETS, SURNAMES, Customer, Waba, World, _nanp, new_bsuid, new_wa_id
 
 def _pl(r) -> str:
     return f"48{r.choice(('50', '51', '53', '60', '66', '69', '72', '79', '88'))}{r.randrange(10**6, 10**7)}"
@@ -48,6 +52,21 @@ INR_RATES = {
 MARKETS.update(SCENARIO_MARKETS)
 # Share of delivered Cloud API messages that also get a late 'failed' status (still charged: M-PRICE).
 P_FAILED_AFTER_DELIVERED = 0.01
+
+
+# The Brazil WABA sends its marketing campaigns through the Marketing Messages API from this date: Meta reports
+# them as `marketing_lite` and charges the Cloud API marketing rate (M-CBP: from 2025-07-01).
+MM_LITE_WABA = "102290129340398"
+MM_LITE_FROM = date(2026, 3, 1)
+
+
+def via_marketing_messages_api(charge: Charge, waba: Waba, t: int) -> Charge:
+    """A campaign's marketing template as Meta prices it when sent through the Marketing Messages API."""
+    local_day = datetime.fromtimestamp(t + waba.utc_offset_s, timezone.utc).date()
+    if (waba.waba_id == MM_LITE_WABA and local_day >= MM_LITE_FROM and charge.model == "PMP"
+            and charge.category == "marketing"):
+        return replace(charge, category="marketing_lite")
+    return charge
 
 
 def meta_market(market_key: str, local_day: date) -> str:

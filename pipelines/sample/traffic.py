@@ -13,7 +13,7 @@ import orjson
 from pipelines.sample import model, payloads
 from pipelines.sample.billing import Billing, ServiceAllowance
 from pipelines.sample.events import FIELD_TABLE, Schedule
-from pipelines.sample.finance_world import P_FAILED_AFTER_DELIVERED, meta_market
+from pipelines.sample.finance_world import P_FAILED_AFTER_DELIVERED, meta_market, via_marketing_messages_api
 from pipelines.sample.payloads import BSUID_TS, Charge
 from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import MessageTruth, Truth
@@ -372,6 +372,8 @@ class Traffic:
             c.fep_from, c.fep_until, c.fep_conv = t, t + 72 * 3600, self._conv_id()
             c.fep_pending_until = -10**12
         charge = self._charge(c, t, template) if error is None else None
+        if charge is not None and campaign is not None:
+            charge = via_marketing_messages_api(charge, phone.waba, t)
         final, delivered, model_name = None, False, None
         priced = None
         if error is not None:
