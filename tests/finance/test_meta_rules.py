@@ -188,3 +188,29 @@ def test_2022_template_inside_a_user_opened_window_belongs_to_the_user_initiated
     s.send("tpl_in_window", "2022-05-02T10:30:00")
     s.build()
     assert s.ledger("message_id, billed_category, charged_unit, charge")[-1] == ("tpl_in_window", "user_initiated", True, 0.0088)
+
+
+def test_spend_on_unverified_bundled_rows_is_counted_everywhere_and_warned(s):
+    # The bundled card's Hong Kong rows of 2026-07-01 are unverified: M-PRICE makes Hong Kong standalone that day
+    # but no source we read gives its figures, so they are priced at the Rest of Asia Pacific rate and flagged.
+    import csv
+
+    from pipelines.marts import REFERENCE_DIR
+    from pipelines.quality import catalogue
+    from pipelines.quality.checks import WARN
+    from pipelines.warehouse import open_warehouse
+
+    with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle)
+                   if (r["effective_from"], r["market"], r["category"]) == ("2026-07-01", "Hong Kong", "marketing"))
+    assert row["verification"] == "unverified" and "Rest of Asia Pacific" in row["source"]
+    s.send("hk", "2026-07-06T10:00:00", to="85261234567")
+    s.build()
+    assert s.ledger("message_id, market, rate_verification, charge") == [("hk", "Hong Kong", "unverified", float(row["rate"]))]
+    assert s.rows("SELECT sum(unverified_charge)::DOUBLE, sum(unverified_units) FROM marts.spend_daily") == [(float(row["rate"]), 1)]
+    assert s.rows("""SELECT count(DISTINCT market) FROM marts.rate_card WHERE effective_from = DATE '2026-10-01'
+                     AND currency = 'USD' AND source <> ''""") == [(47,)]
+    check = next(c for c in catalogue.finance_checks() if c.name == "spend_on_unverified_rates")
+    with open_warehouse(s.warehouse) as conn:
+        outcome = check.evaluate(conn)
+    assert check.level == WARN and not outcome.passed and f"USD {float(row['rate']):.6f}" in outcome.observed
