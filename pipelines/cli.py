@@ -69,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "landing folder, then load everything: today's Business Manager state and Meta's analytics "
                           "in one command")
     run.add_argument("--disable-regime", action="append", default=[], metavar="NAME",
-                     help="price without this pricing regime (the one before it continues), e.g. pmp_2026_10, whose "
-                          "rules are reported but not confirmed by Meta; repeatable; same as WABA_DISABLED_REGIMES")
+                     help="what-if: price without this pricing regime (the one before it continues), e.g. pmp_2026_10, "
+                          "or without a free allowance, e.g. the reported free_service_2026_10; repeatable; same as "
+                          "WABA_DISABLED_REGIMES")
 
     fetch = commands.add_parser(
         "fetch", help="save Business Manager data and Meta's analytics from the Graph API into the landing folder",
