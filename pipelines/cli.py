@@ -63,9 +63,14 @@ def _version() -> str:
 
 
 def known_regimes() -> list[str]:
-    """Pricing regime names, from the reference CSV the finance marts are built from (checked before loading)."""
-    with (settings.PROJECT_ROOT / "models" / "reference" / "pricing_regimes.csv").open(newline="") as f:
-        return [row["regime"] for row in csv.DictReader(f)]
+    """What --disable-regime can switch off: the pricing regimes and the allowances (e.g. free_service_2026_10),
+    from the reference CSVs the finance marts are built from (checked before loading)."""
+    reference = settings.PROJECT_ROOT / "models" / "reference"
+    names = []
+    for file, column in (("pricing_regimes.csv", "regime"), ("pricing_allowances.csv", "allowance")):
+        with (reference / file).open(newline="") as f:
+            names += [row[column] for row in csv.DictReader(f)]
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="export timestamps without an offset: quarantine them (reject, the default) or read them "
                           "in their WABA's timezone from accounts.csv (waba); same as WABA_NAIVE_TIMESTAMPS")
     run.add_argument("--disable-regime", action="append", default=[], metavar="NAME",
-                     help="price without this pricing regime (the one before it continues), e.g. pmp_2026_10, whose "
-                          "rules are reported but not confirmed by Meta; repeatable; same as WABA_DISABLED_REGIMES")
+                     help="what-if: price without this pricing regime (the one before it continues), e.g. pmp_2026_10, "
+                          "or without a free allowance, e.g. the reported free_service_2026_10; repeatable; same as "
+                          "WABA_DISABLED_REGIMES")
 
     fetch = commands.add_parser(
         "fetch", help="save Business Manager data and Meta's analytics from the Graph API into the landing folder",
@@ -231,7 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if unknown:
         # Before anything loads: a typo would otherwise price the whole run under the rules it meant to switch off.
         raise UserError(f"unknown pricing regime {', '.join(unknown)} (--disable-regime / WABA_DISABLED_REGIMES); "
-                        f"known regimes: {', '.join(known_regimes())}")
+                        f"known regimes and allowances: {', '.join(known_regimes())}")
     if args.fetch:
         target = args.landing or settings.default_landing()
         if cmd_fetch(argparse.Namespace(landing=target, since=None, until=None)) != 0:

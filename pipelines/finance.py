@@ -15,7 +15,7 @@ import duckdb
 from pipelines.errors import UserError
 from pipelines.marts import build_domain, build_intermediate, build_mart, document, load_mart
 
-REFERENCE_MARTS = ["pricing_regimes", "market_prefixes", "rate_card"]
+REFERENCE_MARTS = ["pricing_regimes", "pricing_allowances", "pricing_categories", "market_prefixes", "rate_card"]
 PRICING_STEPS = ["outbound_messages", "priced_messages", "conversation_members", "charged_units"]
 FINANCE_MARTS = REFERENCE_MARTS + [
     "conversations", "message_ledger", "spend_daily", "spend_monthly_by_template", "spend_monthly_by_campaign",
@@ -44,11 +44,15 @@ def set_pricing_params(conn: duckdb.DuckDBPyConnection, params: PricingParams) -
     conn.execute("SET VARIABLE rates_as_of = ?::DATE", [params.rates_as_of])
 
 
-def check_regime_names(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
+def check_regime_names(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...], allowances: bool = False) -> None:
+    """Every name must be a regime (or, for switching off, a free allowance such as free_service_2026_10)."""
     known = [r[0] for r in conn.execute("SELECT regime FROM marts.pricing_regimes ORDER BY effective_from").fetchall()]
+    if allowances:
+        known += [r[0] for r in conn.execute("SELECT allowance FROM marts.pricing_allowances ORDER BY effective_from, allowance").fetchall()]
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise UserError(f"unknown pricing regime {', '.join(unknown)}; known regimes: {', '.join(known)}")
+        what = "pricing regime or allowance" if allowances else "pricing regime"
+        raise UserError(f"unknown {what} {', '.join(unknown)}; known: {', '.join(known)}")
 
 
 def price_messages(conn: duckdb.DuckDBPyConnection, params: PricingParams) -> None:
@@ -73,8 +77,8 @@ def finance_steps(params: PricingParams) -> tuple[list[tuple[str, Callable]], li
         def step(conn):
             set_pricing_params(conn, params)
             build_mart(conn, name)
-            if name == "pricing_regimes":
-                check_regime_names(conn, params.disabled_regimes)
+            if name == "pricing_allowances":
+                check_regime_names(conn, params.disabled_regimes, allowances=True)
         return step
 
     prepare: list[tuple[str, Callable]] = [(name, reference(name)) for name in REFERENCE_MARTS]

@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.errors import UserError
 from pipelines.finance import SCENARIO_TABLE, PricingParams, check_regime_names, ensure_scenario_table, price_messages
+from pipelines.sources import meta_rate_cards
 from pipelines.warehouse import connect, publish
 
 RATE_CARD_COLUMNS = ("effective_from", "market", "category", "currency", "rate")
@@ -54,11 +55,14 @@ def _swap_rate_card(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Replace marts.rate_card inside the caller's transaction (rolled back afterwards)."""
     if not path.is_file():
         raise UserError(f"{path}: rate card file not found")
-    try:
-        conn.execute("CREATE OR REPLACE TEMP TABLE _card_file AS SELECT * FROM read_csv(?, header = true, all_varchar = true)",
-                     [str(path)])
-    except duckdb.Error as exc:
-        raise UserError(f"{path}: cannot read the rate card ({str(exc).splitlines()[0]})") from None
+    if meta_rate_cards.is_meta_layout(path):
+        _meta_card_file(conn, path)
+    else:
+        try:
+            conn.execute("CREATE OR REPLACE TEMP TABLE _card_file AS SELECT * FROM read_csv(?, header = true, all_varchar = true)",
+                         [str(path)])
+        except duckdb.Error as exc:
+            raise UserError(f"{path}: cannot read the rate card ({str(exc).splitlines()[0]})") from None
     columns = {r[0] for r in conn.execute("SELECT column_name FROM (DESCRIBE _card_file)").fetchall()}
     missing = [c for c in RATE_CARD_COLUMNS if c not in columns]
     if missing:
@@ -68,13 +72,28 @@ def _swap_rate_card(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
         SELECT try_cast(effective_from AS DATE) AS effective_from, market, lower(category) AS category,
                upper(currency) AS currency, try_cast(rate AS DECIMAL(18, 6)) AS rate,
                coalesce(try_cast({optional['volume_from']} AS BIGINT), 0) AS volume_from,
-               try_cast({optional['volume_to']} AS BIGINT) AS volume_to, 'file' AS source
+               try_cast({optional['volume_to']} AS BIGINT) AS volume_to, 'file' AS verification, 'file' AS source
         FROM _card_file""")
     bad = conn.execute("SELECT count(*) FROM marts.rate_card WHERE effective_from IS NULL OR rate IS NULL "
                        "OR market IS NULL OR category IS NULL OR currency IS NULL").fetchone()[0]
     if bad:
         raise UserError(f"{path}: {bad} rows do not have a date in effective_from, a number in rate, and a market, "
                         f"category and currency")
+
+
+def _meta_card_file(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Meta's own list-rate or volume-tier file as the scenario's card (the layouts `waba run` reads too)."""
+    try:
+        card = meta_rate_cards.parse(path)
+    except (meta_rate_cards.MetaRateCardError, OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: Meta rate-card file: {exc}") from None
+    if card.rejects:
+        line, _, detail = card.rejects[0]
+        raise UserError(f"{path}:{line}: {detail}")
+    columns = ", ".join(f"{c} VARCHAR" for c in meta_rate_cards.GENERIC_COLUMNS)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _card_file ({columns})")
+    conn.executemany(f"INSERT INTO _card_file VALUES ({', '.join('?' * len(meta_rate_cards.GENERIC_COLUMNS))})",
+                     [values for _, values in card.rows])
 
 
 def run_scenario(warehouse: Path, scenario: Scenario) -> tuple[Scenario, list[tuple]]:

@@ -49,3 +49,13 @@ def test_a_regime_typo_is_refused_before_anything_loads(tmp_path):
     env = {k: v for k, v in __import__("os").environ.items()} | {"WABA_DISABLED_REGIMES": "cbp_2099"}
     result = waba("run", "--landing", landing, "--warehouse", warehouse, env=env)
     assert result.returncode == 2 and "unknown pricing regime cbp_2099" in result.stderr and not warehouse.exists()
+
+
+def test_the_free_service_allowance_is_a_name_disable_regime_accepts(tmp_path):
+    # docs/finance.md: the reported 1,000 free service messages (models/reference/pricing_allowances.csv) are
+    # switched off with --disable-regime free_service_2026_10; the typo check must not refuse that name.
+    landing = tmp_path / "landing"
+    (landing / "webhooks").mkdir(parents=True)
+    result = waba("run", "--landing", landing, "--warehouse", tmp_path / "w.duckdb",
+                  "--disable-regime", "free_service_2026_10")
+    assert "unknown pricing regime" not in result.stderr

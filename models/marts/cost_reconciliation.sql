@@ -4,7 +4,7 @@
 -- column month: First day of the month in the WABA's timezone.
 -- column waba_id: WhatsApp Business Account.
 -- column market: Meta pricing market.
--- column category: Billed category (marketing, utility, authentication, authentication_international, service, ...).
+-- column category: Billed category (marketing, utility, authentication, authentication_international, service, ...), compared at the rate-card category it is priced at: marketing_lite counts as marketing, since a send log cannot tell a Marketing Messages API send from a Cloud API one.
 -- column currency: Currency of every amount on the row.
 -- column ledger_units: Units our ledger charges: billable messages (PMP) and billable conversations (CBP).
 -- column ledger_charge: What our ledger charges.
@@ -18,7 +18,7 @@
 -- column explanations: Machine-readable reasons, each {reason, units, amount} (amount NULL when it cannot be priced): no_status_received (in the send log, but no status webhook ever arrived: Meta most likely delivered and billed them; this amount is explained_amount), sent_never_delivered (a sent status but no delivered or read: Meta bills these only if it delivered them and the webhook was lost; priced, not counted as explained), missing_rate_card_row (billable but unpriced), category_disagreement and pricing_type_disagreement (Meta's pricing object differs from our rules), volume_tier_discount (units priced in a volume band above the first; Meta counts the units we never saw delivered too, so its band can start earlier), meta_analytics_unavailable (Meta keeps one year).
 WITH ledger AS (
     SELECT date_trunc('month', (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS month,
-           l.waba_id, l.market, l.billed_category AS category, l.currency,
+           l.waba_id, l.market, coalesce(pc.rate_category, l.billed_category) AS category, l.currency,
            count(*) FILTER (l.charged_unit) AS ledger_units,
            coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS ledger_charge,
            count(*) FILTER (l.unconfirmed_charge IS NOT NULL AND l.final_status = 'no_status') AS no_status_units,
@@ -31,6 +31,7 @@ WITH ledger AS (
            count(*) FILTER (l.charged_unit AND l.volume_band_from > 0) AS discounted_units
     FROM marts.message_ledger l
     LEFT JOIN staging.accounts a USING (waba_id)
+    LEFT JOIN marts.pricing_categories pc ON pc.category = l.billed_category
     WHERE l.billed_category IS NOT NULL
     GROUP BY ALL
 ), countries AS (
@@ -49,18 +50,20 @@ WITH ledger AS (
     FROM analytics x LEFT JOIN staging.accounts a USING (waba_id)
 ), meta AS (
     -- One granularity per WABA and month (the coarsest saved), so overlapping fetches are not added twice.
-    SELECT month, waba_id, coalesce(c.market, 'Other') AS market, category, currency,
+    SELECT month, waba_id, coalesce(c.market, 'Other') AS market, coalesce(pc.rate_category, m.category) AS category, currency,
            sum(units) AS meta_units, sum(cost)::DECIMAL(18, 6) AS meta_cost
     FROM (SELECT * FROM analytics_months
           QUALIFY dense_rank() OVER (PARTITION BY month, waba_id, source
                                      ORDER BY CASE granularity WHEN 'MONTHLY' THEN 1 WHEN 'DAILY' THEN 2 ELSE 3 END) = 1) m
     LEFT JOIN countries c ON c.country_iso2 = m.country
+    LEFT JOIN marts.pricing_categories pc ON pc.category = m.category
     GROUP BY ALL
 ), meta_months AS (
     SELECT DISTINCT month, waba_id FROM analytics_months
 ), invoice AS (
-    SELECT month, waba_id, market, category, currency, sum(amount)::DECIMAL(18, 6) AS invoice_amount
-    FROM staging.invoice_lines GROUP BY ALL
+    SELECT i.month, i.waba_id, i.market, coalesce(pc.rate_category, lower(i.category)) AS category, i.currency,
+           sum(i.amount)::DECIMAL(18, 6) AS invoice_amount
+    FROM staging.invoice_lines i LEFT JOIN marts.pricing_categories pc ON pc.category = lower(i.category) GROUP BY ALL
 ), joined AS (
     SELECT month, waba_id, market, category, currency,
            coalesce(l.ledger_units, 0) AS ledger_units, coalesce(l.ledger_charge, 0)::DECIMAL(18, 6) AS ledger_charge,

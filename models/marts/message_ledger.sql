@@ -1,7 +1,8 @@
 -- marts.message_ledger: one row per outbound message id, priced under the rules in force at its local send
--- time, beside what Meta's webhooks said about it. A read without a delivered counts as delivered; a failed
--- message is never charged. Under conversation-based pricing a conversation's charge sits on the message
--- that opened it.
+-- time, beside what Meta's webhooks said about it. A read without a delivered counts as delivered; Meta
+-- charges on delivery and statuses are unordered, so a failed message is charged only when a delivered or
+-- read status also arrived. Under conversation-based pricing a conversation's charge sits on the message
+-- that opened it. The charge is in the WABA's own currency, never converted.
 -- column message_id: Meta's message id (wamid, or the On-Premises id).
 -- column waba_id: WhatsApp Business Account that sent it.
 -- column phone_number_id: Business phone number that sent it.
@@ -11,7 +12,7 @@
 -- column delivered_at: First 'delivered' status (NULL when none was reported).
 -- column read_at: First 'read' status.
 -- column failed_at: First 'failed' status.
--- column final_status: failed, read, delivered, sent, or no_status (in the send log only).
+-- column final_status: failed, read, delivered, sent, or no_status (in the send log only). A failed message that was also delivered or read is still charged (see delivered_at, charge).
 -- column error_code: Meta's error code on the failed status.
 -- column message_type: Type from the send log (template, text, image, ...), 'unknown' when not logged.
 -- column template_name: Template name from the send log.
@@ -23,14 +24,16 @@
 -- column regime: Pricing regime in force at its local send date.
 -- column pricing_model: 'CBP' (conversation-based) or 'PMP' (per-message).
 -- column pricing_type: regular, free_customer_service, free_entry_point or free_tier, by our rules.
--- column billable: True when it is charged, or (CBP) belongs to a charged conversation; false for failed or undelivered messages.
+-- column billable: True when it is charged, or (CBP) belongs to a charged conversation; false for undelivered messages (failed without any delivered or read status).
 -- column charged_unit: True on the row that carries a unit's charge: a billable message (PMP), or the opening message of a billable conversation (CBP).
 -- column conversation_id: Meta's conversation id, or the inferred one (CBP); Meta's per-message id under PMP when given.
 -- column volume_rank: Position among the portfolio's charged units of this market and category in the local month (volume-tiered categories only).
 -- column volume_band_from: First unit count of the rate card's volume band the rate came from (0 = the first band).
 -- column rate: Rate-card price applied (NULL when not charged or unpriced).
--- column rate_source: Where the rate comes from ('landing' = the user's rate card).
--- column charge: What it cost; 0 when free or not delivered; NULL when billable but the rate card has no row for it.
+-- column rate_source: Where the rate comes from ('landing: <file>' = the user's rate card).
+-- column rate_verification: How far the rate's figure is sourced (marts.rate_card.verification); 'unverified' rows are priced but flagged.
+-- column charge: What it cost, in currency; 0 when free or not delivered; NULL when billable but unpriced (see unpriced_reason).
+-- column unpriced_reason: Why a billable message has no charge: no_rate_in_currency (no card in the WABA's currency), missing_rate_card_row, or business_agent_token_priced (Meta Business Agent replies, priced per token).
 -- column unconfirmed_charge: What it would cost if Meta delivered it without the status reaching us (per-message pricing: sent, not failed, never reported delivered); not in charge.
 -- column currency: Currency of the charge (the WABA's).
 -- column in_service_window: A customer message to this number arrived within the 24 hours before the send.
@@ -43,22 +46,28 @@
 WITH members AS (
     SELECT message_id, conversation_id FROM _conversation_members
 ), conversation_units AS (
-    SELECT unit_id AS conversation_id, first_message_id, pricing_type, rate, rate_source, charge
+    SELECT unit_id AS conversation_id, first_message_id, pricing_type, rate, rate_source, rate_verification, charge, unpriced_reason
     FROM _charged_units WHERE unit_kind = 'conversation'
 ), message_units AS (
-    SELECT unit_id AS message_id, pricing_type, volume_rank, volume_from, rate, rate_source, charge
+    SELECT unit_id AS message_id, pricing_type, volume_rank, volume_from, rate, rate_source, rate_verification, charge,
+           unpriced_reason
     FROM _charged_units WHERE unit_kind = 'message'
 ), unconfirmed AS (
-    SELECT unit_id AS message_id, unconfirmed_charge FROM _charged_units WHERE unit_kind = 'unconfirmed_message'
+    SELECT unit_id AS message_id, pricing_type AS unconfirmed_pricing_type, unconfirmed_charge
+    FROM _charged_units WHERE unit_kind = 'unconfirmed_message'
 ), priced AS (
     SELECT p.*,
-           coalesce(mu.pricing_type, cu.pricing_type, p.rule_pricing_type) AS pricing_type,
+           coalesce(mu.pricing_type, cu.pricing_type, uc.unconfirmed_pricing_type, p.rule_pricing_type) AS pricing_type,
            coalesce(mu.pricing_type, cu.pricing_type) = 'regular' AS billable,
            coalesce(mu.pricing_type = 'regular', cu.pricing_type = 'regular' AND cu.first_message_id = p.message_id, false) AS charged_unit,
            coalesce(mb.conversation_id, p.meta_conversation_id) AS conversation_id,
            mu.volume_rank, mu.volume_from AS volume_band_from, uc.unconfirmed_charge,
            CASE WHEN mu.message_id IS NOT NULL THEN mu.rate WHEN cu.first_message_id = p.message_id THEN cu.rate END AS rate,
            CASE WHEN mu.message_id IS NOT NULL THEN mu.rate_source WHEN cu.first_message_id = p.message_id THEN cu.rate_source END AS rate_source,
+           CASE WHEN mu.message_id IS NOT NULL THEN mu.rate_verification
+                WHEN cu.first_message_id = p.message_id THEN cu.rate_verification END AS rate_verification,
+           CASE WHEN mu.message_id IS NOT NULL THEN mu.unpriced_reason
+                WHEN cu.first_message_id = p.message_id THEN cu.unpriced_reason END AS unpriced_reason,
            CASE WHEN mu.message_id IS NOT NULL THEN mu.charge
                 WHEN cu.first_message_id = p.message_id THEN cu.charge
                 ELSE 0::DECIMAL(18, 6) END AS charge
@@ -73,6 +82,7 @@ WITH members AS (
                 WHEN meta_pricing_type <> pricing_type THEN 'pricing_type'
                 WHEN is_template AND pricing_type = 'regular' AND meta_category <> template_category
                      AND NOT (meta_category = 'authentication_international' AND template_category = 'authentication')
+                     AND NOT (meta_category = 'marketing_lite' AND template_category = 'marketing')
                      THEN 'category' END AS disagreement
     FROM priced
 )
@@ -83,6 +93,7 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, deliv
        coalesce(meta_category, template_category, CASE WHEN NOT is_template THEN 'service' END, 'unknown') AS category,
        template_category, billed_category, regime, pricing_model, pricing_type, coalesce(billable, false) AS billable,
        charged_unit, conversation_id, volume_rank, volume_band_from, rate, rate_source, charge, unconfirmed_charge, currency,
+       rate_verification, unpriced_reason,
        in_service_window, in_free_entry_point_window, meta_billable, meta_category, meta_pricing_type,
        CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement
 FROM compared

@@ -3,7 +3,7 @@
 -- column regime: Name of the regime, e.g. pmp_2025_07.
 -- column effective_from: Local date (WABA timezone) from which the regime applies, until the next enabled regime.
 -- column billing_unit: 'conversation' (24-hour conversations, CBP) or 'message' (each delivered template, PMP).
--- column confirmed: False when the rules are reported by providers but not confirmed on Meta's own pages.
+-- column confirmed: False when the rules are reported by providers but not confirmed on Meta's own pages (pmp_2026_10 is confirmed on Meta's pricing-updates page).
 -- column enabled: False when switched off for this run (WABA_DISABLED_REGIMES or `waba run --disable-regime`); the previous regime then continues.
 -- column free_tier_units: Conversations per WABA per month that are free (0 = no free tier).
 -- column free_tier_categories: Categories the free tier applies to.
@@ -14,6 +14,7 @@
 -- column volume_tier_categories: Categories whose rate falls with the portfolio's monthly volume per market.
 -- column template_category_as: Category every template is billed as in this regime (NULL = its own category).
 -- column service_category_as: Category non-template messages are billed as (NULL = service).
+-- column window_template_category_as: Category a template sent inside an open customer-service window is billed as (2022: the user-initiated conversation; NULL = its own).
 -- column service_rate_category: Rate-card category used for service when the card has no service rate (NULL = not charged).
 -- column source: Where the rule comes from.
 -- column description: The regime in words.
@@ -23,11 +24,13 @@ SELECT regime, effective_from, billing_unit, confirmed,
        service_free, utility_in_window_free, free_entry_point_hours, conversation_hours,
        string_split(nullif(volume_tier_categories, ''), '|') AS volume_tier_categories,
        nullif(template_category_as, '') AS template_category_as, nullif(service_category_as, '') AS service_category_as,
+       nullif(window_template_category_as, '') AS window_template_category_as,
        nullif(service_rate_category, '') AS service_rate_category, source, description
 FROM read_csv('@reference/pricing_regimes.csv', header = true, auto_detect = false, columns = {
     'regime': 'VARCHAR', 'effective_from': 'DATE', 'billing_unit': 'VARCHAR', 'confirmed': 'BOOLEAN',
     'free_tier_units': 'INTEGER', 'free_tier_categories': 'VARCHAR', 'service_free': 'BOOLEAN',
     'utility_in_window_free': 'BOOLEAN', 'free_entry_point_hours': 'INTEGER', 'conversation_hours': 'INTEGER',
     'volume_tier_categories': 'VARCHAR', 'template_category_as': 'VARCHAR', 'service_category_as': 'VARCHAR',
+    'window_template_category_as': 'VARCHAR',
     'service_rate_category': 'VARCHAR', 'source': 'VARCHAR', 'description': 'VARCHAR'})
 ORDER BY effective_from

@@ -12,14 +12,18 @@
 -- column billable_units: Units charged: billable messages (PMP) plus billable conversations opened (CBP).
 -- column unpriced_units: Billable units the rate card had no rate for (their charge is unknown, not zero).
 -- column charge: Sum of charges.
--- column currency: Currency of the charge.
+-- column unverified_units: Charged units priced from a bundled rate-card row marked unverified (no source found for its figure).
+-- column unverified_charge: Part of charge that rests on unverified rate-card rows.
+-- column currency: Currency of the charge (rows never mix currencies).
 SELECT (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS day, l.waba_id, l.phone_number_id, l.market,
        l.category, l.pricing_model, l.pricing_type,
        count(*) AS messages,
        count(*) FILTER (l.failed_at IS NULL AND coalesce(l.delivered_at, l.read_at) IS NOT NULL) AS delivered,
        count(*) FILTER (l.charged_unit) AS billable_units,
        count(*) FILTER (l.charged_unit AND l.charge IS NULL) AS unpriced_units,
-       coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS charge, l.currency
+       coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS charge,
+       count(*) FILTER (l.charged_unit AND l.rate_verification = 'unverified') AS unverified_units,
+       coalesce(sum(l.charge) FILTER (l.rate_verification = 'unverified'), 0)::DECIMAL(18, 6) AS unverified_charge, l.currency
 FROM marts.message_ledger l LEFT JOIN staging.accounts a USING (waba_id)
 GROUP BY ALL
 ORDER BY day, waba_id, phone_number_id, market, category, pricing_type

@@ -140,6 +140,15 @@ def finance_checks() -> list[Check]:
                                  FROM (SELECT * FROM unknown LIMIT 100)) FROM unknown""",
             "(waba_id, template_name, template_language) of every template send in staging.template_snapshots "
             "or staging.template_status_events"),
+        sql_check(
+            "spend_on_unverified_rates", ledger, WARN,
+            "Charges priced from bundled rate-card rows marked unverified (no source found for the figure): "
+            "drop Meta's own rate-card files into landing/rate_cards/ to replace them.",
+            """SELECT count(*), (SELECT string_agg(currency || ' ' || amount::VARCHAR, ', ' ORDER BY currency) FROM (
+                          SELECT currency, sum(charge) AS amount FROM marts.message_ledger
+                          WHERE rate_verification = 'unverified' AND charge > 0 GROUP BY currency))
+               FROM marts.message_ledger WHERE rate_verification = 'unverified' AND charge > 0""",
+            "no charged message's rate comes from a rate-card row with verification = 'unverified'"),
         unique_not_null(conversations, ["conversation_id"]),
         not_negative(conversations, "charge", "opened_at"),
         not_negative(reconciliation, "invoice_amount", "month", WARN, "months"),

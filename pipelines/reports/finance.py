@@ -16,7 +16,7 @@ SPEND_SQL = f"""
 SELECT day, waba_id, phone_number_id, market, {human('category')} AS category, pricing_model,
        {human('pricing_type')} AS pricing_type, currency,
        sum(messages) AS messages, sum(delivered) AS delivered, sum(billable_units) AS billable_units,
-       sum(unpriced_units) AS unpriced_units, sum(charge) AS charge
+       sum(unpriced_units) AS unpriced_units, sum(charge) AS charge, sum(unverified_charge) AS unverified_charge
 FROM marts.spend_daily GROUP BY ALL ORDER BY ALL
 """
 TEMPLATES_SQL = f"""
@@ -37,13 +37,23 @@ SELECT month AS day, waba_id, currency, sum(ledger_units) AS ledger_units, sum(l
        list_sort(list_distinct(flatten(list(list_transform(explanations, e -> e.reason))))) AS reasons
 FROM marts.cost_reconciliation GROUP BY ALL ORDER BY ALL
 """
-# Months whose charges rest on rules Meta has not confirmed, or on a rate no published card gave.
+# Months whose charges rest on a rule Meta's page does not confirm (a regime or an allowance reported by
+# providers), or on a rate no source we could check gives (rate_verification 'unverified').
 NOTES_SQL = """
 SELECT DISTINCT date_trunc('month', l.sent_at)::DATE AS day, l.waba_id, l.currency,
-       CASE WHEN NOT r.confirmed THEN 'priced under ' || r.regime || ', rules reported by providers but not confirmed by Meta'
-            ELSE 'some messages priced at a placeholder rate (no published figure)' END AS note
+       'priced under ' || r.regime || ', rules reported by providers but not confirmed by Meta' AS note
+FROM marts.message_ledger l JOIN marts.pricing_regimes r USING (regime) WHERE NOT r.confirmed
+UNION
+SELECT DISTINCT date_trunc('month', l.sent_at)::DATE, l.waba_id, l.currency,
+       'some charges rest on unverified rates (no source we could check gives the figure)'
+FROM marts.message_ledger l WHERE l.charge IS NOT NULL AND l.rate_verification = 'unverified'
+UNION
+SELECT DISTINCT date_trunc('month', l.sent_at)::DATE, l.waba_id, l.currency,
+       'the reported ' || a.allowance || ' allowance applies (' || a.free_units || ' free ' || a.category
+       || ' messages per ' || replace(a.counted_per, '_', ' ') || ' and month; reported, not on Meta''s page)'
 FROM marts.message_ledger l JOIN marts.pricing_regimes r USING (regime)
-WHERE NOT r.confirmed OR (l.charge IS NOT NULL AND starts_with(l.rate_source, 'placeholder'))
+JOIN marts.pricing_allowances a  -- the regime in force from the allowance's date (both go by the local send date)
+  ON a.enabled AND NOT a.confirmed AND r.effective_from >= a.effective_from AND l.billed_category = a.category
 ORDER BY ALL
 """
 
@@ -68,6 +78,8 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
             spec.kpi("Cost per delivered message", money, spec.measure("charge", "delivered"), "money4", split="currency",
                      better="down", none="nothing delivered"),
             spec.kpi("Unpriced units (no rate on the card)", money, spec.measure("unpriced_units"), "int", better="down"),
+            spec.kpi("Charge on unverified rates", money, spec.measure("unverified_charge"), "money", split="currency",
+                     better="down", none="none"),
         ]},
         "notes": {"pricing": {"fact": "notes"}},
         "charts": {

@@ -9,7 +9,7 @@ from typing import Callable
 
 import orjson
 
-from pipelines.sample import business, meta_billing, model
+from pipelines.sample import business, finance_world, meta_billing, model
 from pipelines.sample.archive import Archive
 from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
@@ -76,6 +76,7 @@ def generate_world(
     optins = business.write_optins(out, world, seed, truth)
     write_consent_truth(out, traffic, optins)
     business.write_rate_card(out, truth)
+    finance_world.write_inr_rate_cards(out, truth, business.VOLUME_TIERS)
     meta_billing.write_invoices(out, world, truth)
     meta_billing.write_pricing_analytics(out, world, truth)
 

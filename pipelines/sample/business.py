@@ -175,19 +175,30 @@ def write_optins(out: Path, world: World, seed: int, truth: Truth) -> dict[int, 
 
 
 # Placeholder-but-plausible USD list prices per delivered template (marketing, utility, authentication).
+# "Other" holds +1 numbers outside the US and Canada (Trinidad and Tobago); Poland is its own market from
+# 2026-07-01 (Meta, "Pricing on the WhatsApp Business Platform", Jul 1, 2026), before it Rest of C&E Europe.
+_OTHERS = {"Other": (0.0604, 0.0077, 0.0077), "Rest of Central & Eastern Europe": (0.0860, 0.0212, 0.0212)}
 RATES = {
     date(2025, 1, 1): {"Brazil": (0.0625, 0.0080, 0.0315), "India": (0.0107, 0.0014, 0.0014),
                        "United Kingdom": (0.0529, 0.0220, 0.0358), "Nigeria": (0.0516, 0.0067, 0.0067),
-                       "North America": (0.0250, 0.0040, 0.0135), "Rest of Latin America": (0.0740, 0.0113, 0.0113)},
+                       "North America": (0.0250, 0.0040, 0.0135), "Rest of Latin America": (0.0740, 0.0113, 0.0113),
+                       **_OTHERS},
     date(2025, 7, 1): {"Brazil": (0.0625, 0.0068, 0.0068), "India": (0.0107, 0.0014, 0.0014),
                        "United Kingdom": (0.0529, 0.0220, 0.0220), "Nigeria": (0.0516, 0.0067, 0.0067),
-                       "North America": (0.0250, 0.0034, 0.0034), "Rest of Latin America": (0.0740, 0.0113, 0.0113)},
+                       "North America": (0.0250, 0.0034, 0.0034), "Rest of Latin America": (0.0740, 0.0113, 0.0113),
+                       **_OTHERS},
     date(2026, 1, 1): {"Brazil": (0.0625, 0.0068, 0.0068), "India": (0.0118, 0.0014, 0.0014),
                        "United Kingdom": (0.0529, 0.0220, 0.0220), "Nigeria": (0.0516, 0.0067, 0.0067),
-                       "North America": (0.0250, 0.0030, 0.0030), "Rest of Latin America": (0.0740, 0.0113, 0.0113)},
+                       "North America": (0.0250, 0.0030, 0.0030), "Rest of Latin America": (0.0740, 0.0113, 0.0113),
+                       **_OTHERS},
+    date(2026, 7, 1): {"Brazil": (0.0625, 0.0068, 0.0068), "India": (0.0118, 0.0014, 0.0014),
+                       "United Kingdom": (0.0635, 0.0220, 0.0220), "Nigeria": (0.0516, 0.0067, 0.0067),
+                       "North America": (0.0250, 0.0030, 0.0030), "Rest of Latin America": (0.0740, 0.0113, 0.0113),
+                       "Poland": (0.0780, 0.0190, 0.0190), **_OTHERS},
     date(2026, 10, 1): {"Brazil": (0.0625, 0.0068, 0.0068), "India": (0.0118, 0.0014, 0.0014),
-                        "United Kingdom": (0.0529, 0.0220, 0.0220), "Nigeria": (0.0516, 0.0067, 0.0067),
-                        "North America": (0.0250, 0.0030, 0.0030), "Rest of Latin America": (0.0740, 0.0113, 0.0113)},
+                        "United Kingdom": (0.0635, 0.0220, 0.0220), "Nigeria": (0.0516, 0.0067, 0.0067),
+                        "North America": (0.0250, 0.0030, 0.0030), "Rest of Latin America": (0.0740, 0.0113, 0.0113),
+                        "Poland": (0.0780, 0.0190, 0.0190), **_OTHERS},
 }
 AUTH_INTERNATIONAL_INDIA = 0.0280
 VOLUME_TIERS = ((0, 100_000, 1.0), (100_001, 500_000, 0.95), (500_001, None, 0.90))

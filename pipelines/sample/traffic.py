@@ -11,12 +11,13 @@ from typing import Protocol
 import orjson
 
 from pipelines.sample import model, payloads
-from pipelines.sample.billing import Billing
+from pipelines.sample.billing import Billing, ServiceAllowance
 from pipelines.sample.events import FIELD_TABLE, Schedule
+from pipelines.sample.finance_world import P_FAILED_AFTER_DELIVERED, meta_market, via_marketing_messages_api
 from pipelines.sample.payloads import BSUID_TS, Charge
 from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import MessageTruth, Truth
-from pipelines.sample.world import MARKETS, Customer, PhoneNumber, Template, World, day_start_ts, new_bsuid, new_wa_id
+from pipelines.sample.world import Customer, PhoneNumber, Template, World, day_start_ts, new_bsuid, new_wa_id
 
 INBOUND_TYPES = (("text", 0.52), ("interactive", 0.10), ("button", 0.05), ("reaction", 0.05), ("image", 0.08),
                  ("document", 0.03), ("audio", 0.06), ("video", 0.01), ("sticker", 0.02), ("location", 0.03),
@@ -76,6 +77,7 @@ class Traffic:
         self._turn_values, self._turn_cum = _cumulative(model.INBOUND_PER_SESSION)
         self._cbp_convs: dict[tuple[int, str], tuple[str, int]] = {}
         self.ledger_billing = Billing()
+        self.service_allowance = ServiceAllowance()
         self.meta_billing = Billing()
         self._last_status: dict[str, dict] = {}
         self._held_sent: dict[str, tuple[int, dict, list | None]] = {}
@@ -311,9 +313,18 @@ class Traffic:
         model_name = "PMP" if per_message else "CBP"
         if c.fep_from <= t < c.fep_until:
             return Charge("referral_conversion", "free_entry_point", c.fep_conv, model_name)
+        if template is None and not per_message:
+            # A service message opens a conversation only when none of any category is open (Meta, Conversation-based
+            # pricing): inside a charged marketing, utility or authentication conversation it belongs to that one.
+            for other in ("marketing", "utility", "authentication"):
+                conv = self._cbp_convs.get((c.idx, other))
+                if conv is not None and conv[1] > t and conv[0] in self.ledger_billing.charged_conversations:
+                    return Charge(other, "regular", conv[0], model_name)
         if template is None:
             category = "service"
-            ptype = "regular" if service_charged else "free_customer_service"
+            local_day = datetime.fromtimestamp(local, timezone.utc).date()
+            charged = service_charged and not self.service_allowance.take(c.phone.phone_number_id, local_day)
+            ptype = "regular" if charged else "free_customer_service"
         else:
             category = template.category.lower()
             free_utility = category == "utility" and in_csw and per_message and not service_charged
@@ -366,6 +377,8 @@ class Traffic:
             c.fep_from, c.fep_until, c.fep_conv = t, t + 72 * 3600, self._conv_id()
             c.fep_pending_until = -10**12
         charge = self._charge(c, t, template) if error is None else None
+        if charge is not None and campaign is not None:
+            charge = via_marketing_messages_api(charge, phone.waba, t)
         final, delivered, model_name = None, False, None
         priced = None
         if error is not None:
@@ -384,14 +397,16 @@ class Traffic:
             for hook in self.on_delivered:
                 hook(phone, c, t, template)
         ledger_micros = meta_micros = 0
+        market = meta_market(c.market, datetime.fromtimestamp(t + phone.waba.utc_offset_s, timezone.utc).date())
         if charge is not None:
             # Meta delivered (and billed) the messages whose statuses never reached the archive, too.
-            waba, market = phone.waba, MARKETS[c.market][1]
-            ledger_micros = self.ledger_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s, delivered)
+            waba = phone.waba
+            ledger_micros = self.ledger_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s, delivered,
+                                                     waba.currency)
             meta_micros = self.meta_billing.bill(charge, market, waba.portfolio_id, t, waba.utc_offset_s,
-                                                 delivered or final is None)
+                                                 delivered or final is None, waba.currency)
         self.messages.add((
-            mid, phone.waba.waba_id, phone.phone_number_id, None if c.bsuid_only else c.wa_id, c.user_id, MARKETS[c.market][1],
+            mid, phone.waba.waba_id, phone.phone_number_id, None if c.bsuid_only else c.wa_id, c.user_id, market,
             datetime.fromtimestamp(t, timezone.utc), template is not None, template.name if template else None,
             template.category.lower() if template else "service", priced.category if priced else None,
             priced.ptype if priced else None, final, error, delivered, model_name, ledger_micros, meta_micros,
@@ -446,6 +461,14 @@ class Traffic:
                     self._held_sent[c.phone.phone_number_id] = (recvs[i], st, contacts)
                     continue
             self._emit_statuses(c.phone, [st], contacts, recvs[i])
+        if has_delivered and not onprem and r.random() < P_FAILED_AFTER_DELIVERED:
+            # A late 'failed' report after 'delivered': Meta still charges (it charges on delivery; statuses are unordered).
+            fts = events[-1][1] + r.randrange(5, 600)
+            self.truth.status("failed")
+            self.truth.failed_by_error_code["131026"] += 1
+            st = payloads.status_object(mid, "failed", fts, c, not c.bsuid_only, None, 0, 131026, href_relative=fts >= BSUID_TS)
+            self._emit_statuses(c.phone, [st], None, fts * 1000 + r.randrange(1000))
+            return "failed", True, charge.model, charge
         if onprem and template is not None and r.random() < 0.005:
             # On-Prem's `warning` status (e.g. a catalog item became unavailable)
             wts = sent_ts + 30

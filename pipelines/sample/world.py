@@ -137,7 +137,7 @@ SURNAMES = ("Silva", "Sharma", "Smith", "Okafor", "Johnson", "Tremblay", "Pérez
 
 WABAS = (
     Waba("102290129340398", "1059234782391023", "America/Sao_Paulo", -3 * 3600),
-    Waba("109834712098321", "1059234782391023", "Asia/Kolkata", 19800),
+    Waba("109834712098321", "1059234782391023", "Asia/Kolkata", 19800, "INR"),  # India-billed: INR (Meta pricing page)
     Waba("115782309128734", "2274019283746510", "UTC", 0),
 )
 
@@ -235,7 +235,11 @@ def build_world(seed: int, customers: int, start: date, end: date) -> World:
         user_id = new_bsuid(r, iso2, used)
         plan, scope = _optin_plan(r)
         people.append(Customer(i, key, iso2, wa_id, user_id, name, phone, active_from.toordinal(), bsuid_only, plan, scope))
-    return World(wabas, phones, templates, people, start, end, used)
+    world = World(wabas, phones, templates, people, start, end, used)
+    from pipelines.sample import finance_world  # issue 12's INR WABA and market scenarios (own random stream)
+
+    finance_world.add_to_world(world, seed)
+    return world
 
 
 def day_start_ts(day: date) -> int:

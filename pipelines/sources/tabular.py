@@ -16,6 +16,7 @@ from typing import Callable
 
 import duckdb
 
+from pipelines.sources import meta_rate_cards
 from pipelines.sources.landing import (
     LandingFile, LoadTotals, files_to_load, find_files, find_repeats, load_counts, record_loads, reserve_load_ids,
     record_problem_files, retire_previous_versions, sql_literal_path,
@@ -195,6 +196,8 @@ def _read_file(conn, source: TabularSource, f: LandingFile) -> tuple[str | None,
     if f.size == 0:
         return "the file is empty (expected a header row)", None
     is_parquet = f.rel_path.endswith(".parquet")
+    if source.name == "rate_cards" and not is_parquet and meta_rate_cards.is_meta_layout(f.path):
+        return _read_meta_rate_card(conn, f), None
     scan = None
     try:
         if is_parquet:
@@ -240,6 +243,25 @@ def _read_csv_gz(conn, path: Path) -> GzipScan:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return scan
+
+
+def _read_meta_rate_card(conn, f: LandingFile) -> str | None:
+    """Meta's own list-rate or volume-tier file, turned into generic rate-card rows (`_rows`, `_rejects`)."""
+    try:
+        card = meta_rate_cards.parse(f.path)
+    except (meta_rate_cards.MetaRateCardError, OSError, UnicodeDecodeError, csv.Error) as exc:
+        return f"Meta rate-card file: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+    columns = ", ".join(f"{c} VARCHAR" for c in meta_rate_cards.GENERIC_COLUMNS)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _rows (_line_no BIGINT, {columns})")
+    conn.execute("CREATE OR REPLACE TEMP TABLE _rejects (line_no BIGINT, original_text VARCHAR, detail VARCHAR, reason VARCHAR)")
+    if card.rows:
+        conn.executemany("INSERT INTO _rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(line, *values) for line, values in card.rows])
+    if card.rejects:
+        # the reason is the detail's first word (bad_number, missing_value), as for typed values
+        conn.executemany("INSERT INTO _rejects VALUES (?, ?, ?, ?)",
+                         [(line, text, detail, detail.split(":", 1)[0]) for line, text, detail in card.rejects])
+    return None
+
 
 def load_tabular_file(conn: duckdb.DuckDBPyConnection, source: TabularSource, f: LandingFile,
                       naive: "NaiveRule | None" = None) -> dict:

@@ -52,16 +52,20 @@ def test_utility_inside_the_customer_service_window_is_free_until_the_window_clo
     ]
 
 
-def test_reported_2026_10_rules_charge_service_and_utility_in_window_and_can_be_switched_off(s):
+def test_2026_10_rules_charge_service_and_utility_in_window_and_can_be_switched_off_for_what_if(s):
+    # Meta, "Upcoming pricing updates for Meta Business Agent, service and utility messages" (Jul 1, 2026):
+    # from 2026-10-01 service messages are charged at the utility rate and utility templates inside the
+    # window are charged. The reported 1,000 free service messages are switched off here (tested on their own).
     s.rate("North America", "utility", "0.0030", effective="2026-01-01")
     s.customer_says("in1", "2026-10-05T10:00:00")
     s.send("u1", "2026-10-05T11:00:00", category="UTILITY")
     s.send("t1", "2026-10-05T10:01:00", template=None, category=None)  # no service rate: billed at the utility rate
-    s.build()
+    s.build(PricingParams(disabled_regimes=("free_service_2026_10",)))
     assert s.ledger("message_id, regime, pricing_type, charge, rate_source") == [
-        ("t1", "pmp_2026_10", "regular", 0.003, "landing (utility rate, used for service)"),
-        ("u1", "pmp_2026_10", "regular", 0.003, "landing"),
+        ("t1", "pmp_2026_10", "regular", 0.003, "landing: rate_cards/card.csv (utility rate, used for service)"),
+        ("u1", "pmp_2026_10", "regular", 0.003, "landing: rate_cards/card.csv"),
     ]
+    assert s.rows("SELECT confirmed FROM marts.pricing_regimes WHERE regime = 'pmp_2026_10'") == [(True,)]
     s.build(PricingParams(disabled_regimes=("pmp_2026_10",)))
     assert s.ledger("message_id, regime, pricing_type, charge") == [
         ("t1", "pmp_2025_07", "free_customer_service", 0.0),
@@ -210,7 +214,7 @@ def test_bundled_card_covers_every_market_of_the_calling_code_table():
 
     with open(REFERENCE_DIR / "calling_codes.csv", newline="") as handle:
         markets = {r["market"] for r in csv.DictReader(handle) if not r["requires_regime"]}
-    priced = {(r["market"], r["category"]) for r in _bundled_card() if r["effective_from"] == "2025-07-01"}
+    priced = {(r["market"], r["category"]) for r in _bundled_card() if r["effective_from"] == "2026-10-01"}
     missing = [(m, c) for m in sorted(markets) for c in ("marketing", "utility", "authentication") if (m, c) not in priced]
-    assert len(markets) == 32 and missing == []
+    assert len(markets) == 47 and missing == []
     assert all(r["source"] for r in _bundled_card())

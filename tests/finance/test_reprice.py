@@ -21,10 +21,11 @@ def test_reported_2026_10_rules_charge_the_reply_and_the_utility_in_window(built
     assert main(["reprice", "--regime", "pmp_2026_10", "--from", "2025-08-01", "--to", "2025-08-31",
                  "--rates-as-of", "send-date", "--warehouse", str(warehouse)]) == 0
     assert "2025-08    USD" in capsys.readouterr().out
-    # actual: 0.025 (marketing); scenario: + 0.004 reply at the utility rate + 0.004 utility in window
+    # actual: 0.025 (marketing); scenario: + 0.004 utility in window; the reply is the number's first service
+    # message of the month, free under the reported 1,000-message allowance that starts with pmp_2026_10
     assert built.rows("""SELECT sum(actual_charge)::VARCHAR, sum(scenario_charge)::VARCHAR, sum(difference)::VARCHAR,
                                 sum(actual_units), sum(scenario_units)
-                         FROM marts.reprice_scenarios""") == [("0.025000", "0.033000", "0.008000", 1, 3)]
+                         FROM marts.reprice_scenarios""") == [("0.025000", "0.029000", "0.004000", 1, 2)]
 
 
 def test_another_rate_card_and_a_rerun_replaces_the_scenario(built, warehouse, tmp_path):

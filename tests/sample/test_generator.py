@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -81,6 +82,7 @@ class Recount:
         self.identities: set[tuple[str, str]] = set()
         self.envelopes = 0
         self.statuses_seen: list[dict] = []
+        self.status_waba: dict[str, str] = {}
         self.management: list[tuple[str, int, dict]] = []
         for path in sorted((root / "webhooks" / "cloud").iterdir()):
             self._cloud_file(path)
@@ -142,6 +144,7 @@ class Recount:
                         self._message(m)
                     for s in value.get("statuses", []):
                         self._status(s)
+                        self.status_waba[s["id"]] = entry["id"]
                         if "recipient_id" in s and "recipient_user_id" in s:
                             self.identities.add((s["recipient_id"], s["recipient_user_id"]))
                     continue
@@ -202,6 +205,28 @@ def _csv_rows(path: Path) -> list[tuple]:
         return [tuple(row) for row in list(csv.reader(fh))[1:]]
 
 
+LIST_COLUMNS = {2: "marketing", 3: "utility", 4: "authentication", 5: "authentication_international", 6: "service"}
+TIER_GROUPS = ("utility", "authentication", "authentication_international")
+
+
+def _meta_rates(path: Path) -> set[tuple]:
+    """The rates in one of Meta's rate-card layouts, read here independently of the pipeline: (date, market,
+    category, band start) for every cell that is not n/a. The date is the one in the file name."""
+    day = path.stem.rsplit("_", 1)[-1]
+    with open(path, newline="", encoding="utf-8") as fh:
+        records = list(csv.reader(fh))
+    header = next(i for i, r in enumerate(records) if r and r[0].startswith("Market"))
+    found, market = set(), ""
+    for row in records[header + 1:]:
+        market = row[0] or market
+        if "volume_tiers" in path.name:      # groups of From, To, Rate type, Rate, vs. List rate
+            found |= {(day, market, cat, row[2 + 5 * g].replace(",", "")) for g, cat in enumerate(TIER_GROUPS)
+                      if row[5 + 5 * g] != "n/a"}
+        else:
+            found |= {(day, market, cat, "0") for c, cat in LIST_COLUMNS.items() if row[c] != "n/a"}
+    return found
+
+
 def _parse_sent_at(value: str) -> bool:
     if value.isdigit():
         return True
@@ -253,9 +278,15 @@ def test_ground_truth_matches_an_independent_recount(worlds, name):
                           ("optins/", "optin_events"), ("rate_cards/", "rate_cards")):
         paths = [p for p in root.rglob("*.csv") if str(p.relative_to(root)).startswith(prefix)]
         assert paths, prefix
-        assert sum(len(_csv_rows(p)) for p in paths) == expected[f"staging.{table}"], table
+        meta = [p for p in paths if p.name.startswith("meta_")]   # Meta's own rate-card layouts (INR)
+        paths = [p for p in paths if p not in meta]
+        # a rate both Meta files give (a first utility or authentication band) is one staging row
+        meta_rates = set().union(*(_meta_rates(p) for p in meta))
+        assert sum(len(_csv_rows(p)) for p in paths) + len(meta_rates) == expected[f"staging.{table}"], table
         for p in paths:
             assert len(_csv_rows(p)) == truth["files"][str(p.relative_to(root))]["rows_in"]
+        for p in meta:
+            assert len(_meta_rates(p)) == truth["files"][str(p.relative_to(root))]["rows_in"]
 
     messages = pl.read_parquet(root / "ground_truth_messages.parquet")
     assert messages["message_id"].n_unique() == messages.height
@@ -300,16 +331,24 @@ def test_every_landing_format_appears(worlds):
 
 
 def test_pricing_follows_the_period(worlds):
+    # The model follows the message's send time at midnight in its WABA's timezone (Meta's pricing page): the
+    # first status of a message is its send time (to within the 2 s the generator allows).
     models = Counter()
     for root, _ in worlds.values():
-        for s in Recount(root).statuses_seen:
+        recount = Recount(root)
+        zones = {r[0]: ZoneInfo(r[2]) for r in _csv_rows(root / "business_manager" / "accounts.csv")}
+        sent = {}
+        for s in recount.statuses_seen:
+            sent[s["id"]] = min(sent.get(s["id"], int(s["timestamp"])), int(s["timestamp"]))
+        for s in recount.statuses_seen:
             ts = int(s["timestamp"])
             if "pricing" in s:
-                want = "CBP" if ts < PMP_TS else "PMP"
-                if abs(ts - PMP_TS) < 14 * 3600:
-                    # The generator switches at midnight in the WABA's own timezone (traffic._charge; the ledger's
-                    # regimes go by the local send date too): within 14 h of UTC midnight either model is right.
-                    want = s["pricing"]["pricing_model"]
+                # On-Premises bodies name no WABA: they are the On-Premises number's (the first WABA of accounts.csv)
+                zone = zones[recount.status_waba.get(s["id"], next(iter(zones)))]
+                local = datetime.fromtimestamp(sent[s["id"]], zone)
+                if local.date() == date(2025, 7, 1) and local.hour == 0 and local.minute == 0 and local.second < 3:
+                    continue  # sent in the last 2 s of June: either model is right
+                want = "CBP" if local.date() < date(2025, 7, 1) else "PMP"
                 assert s["pricing"]["pricing_model"] == want
                 models[want] += 1
                 assert ("type" in s["pricing"]) == (want == "PMP")

@@ -1,25 +1,45 @@
 -- _charged_units: one row per unit Meta bills or waives: each delivered message under per-message pricing,
 -- each conversation under conversation-based pricing; with its pricing type, the rate-card row that prices
--- it (volume band included) and its charge. Failed messages are never units. A per-message send that is
--- neither failed nor reported delivered is an unconfirmed unit: priced (first band) but not charged, since
--- Meta may have delivered it without the status reaching us; reconciliation uses that price.
+-- it (volume band included), its charge, and why it is unpriced when it is. A message is delivered when a
+-- delivered or read status arrived, even if a failed one did too (Meta charges on delivery). A per-message
+-- send that is neither failed nor reported delivered is an unconfirmed unit: priced (first band) but not
+-- charged, since Meta may have delivered it without the status reaching us; reconciliation uses that price.
+-- Under conversation-based pricing such a send is an unconfirmed unit when no delivered conversation of its
+-- category is within 24 hours of it.
 WITH message_units AS (
     SELECT message_id AS unit_id, CASE WHEN delivered THEN 'message' ELSE 'unconfirmed_message' END AS unit_kind,
-           message_id AS first_message_id, waba_id, business_portfolio_id,
-           market, billed_category, currency, local_sent_date AS local_date, sent_at AS billed_at,
+           message_id AS first_message_id, waba_id, phone_number_id, business_portfolio_id,
+           market, billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
+           local_sent_date AS local_date, sent_at AS billed_at,
            rule_pricing_type AS pricing_type, volume_tier_categories, NULL::INTEGER AS free_tier_units,
            NULL::VARCHAR[] AS free_tier_categories
-    FROM _priced_messages WHERE billing_unit = 'message' AND failed_at IS NULL
+    FROM _priced_messages WHERE billing_unit = 'message' AND (failed_at IS NULL OR delivered)
 ), conversation_openers AS (
     SELECT c.conversation_id, p.*
     FROM _conversation_members c JOIN _priced_messages p USING (message_id)
     QUALIFY row_number() OVER (PARTITION BY c.conversation_id ORDER BY p.delivered_or_read_at, p.message_id) = 1
 ), conversation_units AS (
-    SELECT conversation_id, 'conversation', message_id, waba_id, business_portfolio_id, market, billed_category, currency,
+    SELECT conversation_id, 'conversation', message_id, waba_id, phone_number_id, business_portfolio_id, market,
+           billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
            local_sent_date, delivered_or_read_at, rule_pricing_type, NULL::VARCHAR[], free_tier_units, free_tier_categories
     FROM conversation_openers
+), conversation_windows AS (
+    SELECT o.phone_number_id, o.customer_id, o.billed_category, o.delivered_or_read_at AS opened_at
+    FROM conversation_openers o
+), unconfirmed_conversations AS (
+    -- A conversation-era send neither failed nor reported delivered, with no delivered conversation of its
+    -- category within 24 hours either side: the conversation it would have opened is an unconfirmed unit.
+    SELECT message_id, 'unconfirmed_message', message_id, waba_id, phone_number_id, business_portfolio_id, market,
+           billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
+           local_sent_date, sent_at, rule_pricing_type, NULL::VARCHAR[], NULL::INTEGER, NULL::VARCHAR[]
+    FROM _priced_messages p
+    WHERE billing_unit = 'conversation' AND failed_at IS NULL AND NOT delivered AND rule_pricing_type = 'regular'
+      AND NOT EXISTS (SELECT 1 FROM conversation_windows w
+                      WHERE w.phone_number_id IS NOT DISTINCT FROM p.phone_number_id AND w.customer_id IS NOT DISTINCT FROM p.customer_id
+                        AND w.billed_category = p.billed_category
+                        AND w.opened_at > p.sent_at - INTERVAL 24 HOUR AND w.opened_at < p.sent_at + INTERVAL 24 HOUR)
 ), units AS (
-    SELECT * FROM message_units UNION ALL SELECT * FROM conversation_units
+    SELECT * FROM message_units UNION ALL SELECT * FROM conversation_units UNION ALL SELECT * FROM unconfirmed_conversations
 ), tiered AS (
     SELECT *,
            -- Conversation-based free tier: the first N qualifying conversations of each WABA and local month.
@@ -34,15 +54,38 @@ WITH message_units AS (
     SELECT * EXCLUDE (pricing_type, free_tier_rank),
            CASE WHEN free_tier_rank <= free_tier_units THEN 'free_tier' ELSE pricing_type END AS pricing_type
     FROM tiered
+), allowances AS (
+    -- A re-pricing scenario that forces a regime applies the allowances starting with it to every unit.
+    SELECT a.* REPLACE (CASE WHEN getvariable('forced_regime') IS NULL THEN a.effective_from ELSE DATE '0001-01-01' END AS effective_from)
+    FROM marts.pricing_allowances a
+    WHERE a.enabled AND (getvariable('forced_regime') IS NULL
+                         OR a.effective_from = (SELECT effective_from FROM marts.pricing_regimes WHERE regime = getvariable('forced_regime')))
+), allowed AS (
+    -- Free allowance (e.g. 1,000 service messages per phone number and local month): the first units are free.
+    -- Meta states the pricing type on the 'sent' status, before it knows of delivery, so every send it accepted
+    -- (delivered or not yet confirmed; not the failed ones) counts, in send order.
+    SELECT t.*, a.free_units AS allowance_units,
+           CASE WHEN a.allowance IS NOT NULL
+                THEN row_number() OVER (PARTITION BY t.phone_number_id, date_trunc('month', t.local_date), a.allowance
+                                        ORDER BY t.billed_at, t.unit_id) END AS allowance_rank
+    FROM typed t ASOF LEFT JOIN allowances a
+      ON a.category = CASE WHEN t.unit_kind IN ('message', 'unconfirmed_message') AND t.pricing_type = 'regular'
+                           THEN t.billed_category END
+     AND t.local_date >= a.effective_from
+), allowance_typed AS (
+    SELECT * EXCLUDE (pricing_type, allowance_units, allowance_rank),
+           CASE WHEN allowance_rank <= allowance_units THEN 'free_customer_service' ELSE pricing_type END AS pricing_type
+    FROM allowed
 ), ranked AS (
-    -- Volume tiers: charged units of a portfolio, market and category counted from the 1st of the local month.
+    -- Volume tiers: charged units of a portfolio, market and volume counter counted from the 1st of the local
+    -- month (authentication and authentication_international share one counter).
     SELECT *,
            CASE WHEN pricing_type = 'regular' AND list_contains(volume_tier_categories, billed_category) AND unit_kind = 'message'
-                THEN row_number() OVER (PARTITION BY business_portfolio_id, market, billed_category, date_trunc('month', local_date),
+                THEN row_number() OVER (PARTITION BY business_portfolio_id, market, volume_counter, date_trunc('month', local_date),
                                                      pricing_type = 'regular' AND list_contains(volume_tier_categories, billed_category)
                                                      AND unit_kind = 'message'
                                         ORDER BY billed_at, unit_id) END AS volume_rank
-    FROM typed
+    FROM allowance_typed
 ), card AS (
     -- Where a regime bills service at another category's rate and the card has no service rate, use that rate.
     SELECT * FROM marts.rate_card
@@ -58,15 +101,26 @@ WITH message_units AS (
     SELECT u.*, d.effective_from AS rate_effective_from
     FROM ranked u ASOF LEFT JOIN card_dates d
       -- A re-pricing scenario may price every unit with the card in force on one date (rates_as_of).
-      ON d.market = u.market AND d.category = u.billed_category AND d.currency = u.currency
+      ON d.market = u.market AND d.category = u.rate_category AND d.currency = u.currency
      AND coalesce(getvariable('rates_as_of'), u.local_date) >= d.effective_from
+), priced AS (
+    SELECT u.*, c.rate, c.volume_from, c.volume_to, c.source AS rate_source, c.verification AS rate_verification
+    FROM dated u
+    LEFT JOIN card c
+      ON c.market = u.market AND c.category = u.rate_category AND c.currency = u.currency
+     AND c.effective_from = u.rate_effective_from
+     AND coalesce(u.volume_rank, 1) >= c.volume_from AND (c.volume_to IS NULL OR coalesce(u.volume_rank, 1) <= c.volume_to)
+    QUALIFY row_number() OVER (PARTITION BY u.unit_kind, u.unit_id ORDER BY c.volume_from DESC NULLS LAST) = 1
 )
-SELECT u.*, c.rate, c.volume_from, c.volume_to, c.source AS rate_source,
-       CASE WHEN u.pricing_type <> 'regular' OR u.unit_kind = 'unconfirmed_message' THEN 0::DECIMAL(18, 6) ELSE c.rate END AS charge,
-       CASE WHEN u.pricing_type = 'regular' AND u.unit_kind = 'unconfirmed_message' THEN c.rate END AS unconfirmed_charge
-FROM dated u
-LEFT JOIN card c
-  ON c.market = u.market AND c.category = u.billed_category AND c.currency = u.currency
- AND c.effective_from = u.rate_effective_from
- AND coalesce(u.volume_rank, 1) >= c.volume_from AND (c.volume_to IS NULL OR coalesce(u.volume_rank, 1) <= c.volume_to)
-QUALIFY row_number() OVER (PARTITION BY u.unit_kind, u.unit_id ORDER BY c.volume_from DESC NULLS LAST) = 1
+SELECT * EXCLUDE (rate_effective_from),
+       CASE WHEN pricing_type <> 'regular' OR unit_kind = 'unconfirmed_message' THEN 0::DECIMAL(18, 6) ELSE rate END AS charge,
+       CASE WHEN pricing_type = 'regular' AND unit_kind = 'unconfirmed_message' THEN rate END AS unconfirmed_charge,
+       -- Why a billable unit has no price: a category priced outside the card, no card in the WABA's currency, or no row.
+       CASE WHEN pricing_type = 'regular' AND rate IS NULL THEN
+            CASE WHEN category_unpriced_reason IS NOT NULL THEN category_unpriced_reason
+                 WHEN NOT EXISTS (SELECT 1 FROM card_dates d WHERE d.currency = priced.currency AND d.market = priced.market
+                                  AND d.category = priced.rate_category) THEN
+                      CASE WHEN EXISTS (SELECT 1 FROM card_dates d WHERE d.market = priced.market AND d.category = priced.rate_category)
+                           THEN 'no_rate_in_currency' ELSE 'missing_rate_card_row' END
+                 ELSE 'missing_rate_card_row' END END AS unpriced_reason
+FROM priced

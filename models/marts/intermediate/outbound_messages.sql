@@ -1,6 +1,7 @@
 -- _outbound_messages: one row per outbound message id (from the statuses Meta reported and the business's
 -- send log) with its times, what Meta's pricing objects said, the pricing regime in force at its local
 -- send time, its market, and whether a customer-service or free entry point window was open at send.
+-- delivered is true when a delivered or read status arrived, whatever else (a failed status) did too.
 WITH statuses AS (
     SELECT message_id,
            min(status_at) FILTER (status = 'sent') AS sent_status_at,
@@ -100,7 +101,8 @@ WITH statuses AS (
 ), referrals AS (
     SELECT customer_id, phone_number_id, sent_at AS referral_at FROM customer_messages WHERE is_referral
 ), replies AS (
-    SELECT customer_id, phone_number_id, sent_at FROM located WHERE failed_at IS NULL AND customer_id IS NOT NULL
+    SELECT customer_id, phone_number_id, sent_at FROM located
+    WHERE (failed_at IS NULL OR coalesce(delivered_at, read_at) IS NOT NULL) AND customer_id IS NOT NULL
 ), free_entry_windows AS (
     -- The business's first reply within 24 h of an ad or Page-button message opens a free entry point window.
     SELECT DISTINCT r.customer_id, r.phone_number_id, o.sent_at AS opened_at
@@ -111,13 +113,14 @@ WITH statuses AS (
 SELECT m.*,
        g.regime, g.billing_unit, g.free_tier_units, g.free_tier_categories, g.service_free, g.utility_in_window_free,
        g.free_entry_point_hours, g.conversation_hours, g.volume_tier_categories, g.template_category_as,
-       g.service_category_as, g.service_rate_category,
+       g.service_category_as, g.window_template_category_as, g.service_rate_category,
        coalesce(mk.market, 'Other') AS market,
        i.inbound_at AS last_inbound_at,
        coalesce(m.sent_at < i.inbound_at + INTERVAL 24 HOUR, false) AS in_service_window,
        f.opened_at AS free_entry_point_opened_at,
        coalesce(m.sent_at < f.opened_at + to_hours(g.free_entry_point_hours), false) AS in_free_entry_point_window,
-       failed_at IS NULL AND coalesce(delivered_at, read_at) IS NOT NULL AS delivered,
+       -- Meta charges on delivery and statuses are unordered: a failed report does not cancel a delivered or read one.
+       coalesce(delivered_at, read_at) IS NOT NULL AS delivered,
        coalesce(delivered_at, read_at) AS delivered_or_read_at
 FROM categorised m
 ASOF LEFT JOIN regimes g ON m.local_sent_date >= g.effective_from
