@@ -7,6 +7,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 # Tests never touch the user's var/: every default path (landing, warehouse, reports) points into a temp
@@ -113,7 +114,6 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def query(warehouse: Path):
-    import duckdb
 
     def run(sql: str, params=None):
         conn = duckdb.connect(str(warehouse), read_only=True)

@@ -76,7 +76,7 @@ class ConsentScenarios:
         before = d0 - 30 * DAY
 
         # An opt-out recorded on one WABA of a two-WABA business.
-        c = self._customer("BR", "BR", br)
+        c = self._customer("IN", "IN", br)
         self._opt(c, before, "opt_in", 0)
         self._opt(c, before, "opt_in", 1)
         self._opt(c, d0 + 10 * HOUR, "opt_out", 0)
@@ -84,7 +84,7 @@ class ConsentScenarios:
         self._send(c, d0 + 2 * DAY + 11 * HOUR, "UTILITY", br)
 
         # A marketing stop seen only through 131050, then a resume (whose webhook does arrive).
-        c = self._customer("BR", "BR", br)
+        c = self._customer("IN", "IN", br)
         self._opt(c, before, "opt_in", 0)
         self._opt(c, before, "opt_in", 1)
         self._at(d0 + 9 * HOUR, lambda tr, day, c=c, t=d0 + 9 * HOUR: self._hidden_stop(c, t))

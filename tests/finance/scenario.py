@@ -84,7 +84,8 @@ class Scenario:
                                                "campaign", "agent"), self.log)
         if self.invoices:
             self._csv("invoices/invoices.csv", ("month", "waba_id", "market", "category", "amount", "currency"), self.invoices)
-        write_lines(self.landing / "webhooks" / "hooks.jsonl", self.bodies)
+        if self.bodies:  # an empty webhook file would be quarantined as empty (docs/landing.md)
+            write_lines(self.landing / "webhooks" / "hooks.jsonl", self.bodies)
         load_all(self.warehouse, self.landing)
         with open_warehouse(self.warehouse) as conn:
             build_finance(conn, params or PricingParams(), force=True)
