@@ -182,3 +182,16 @@ def test_a_changed_file_does_not_take_rows_another_file_still_holds(landing, war
     assert query("""SELECT file_path, rows_in, rows_loaded, rows_duplicate FROM raw.load_audit
                     WHERE status = 'loaded' ORDER BY file_path""") == [
         ("webhooks/day1.jsonl", 1, 1, 0), ("webhooks/day2.jsonl", 2, 2, 0)]
+
+
+def test_a_capture_records_received_at_without_an_offset_is_unknown_not_utc(landing, warehouse, query):
+    # Issue 11 item 8 / docs/landing.md: a timestamp without an offset is never silently UTC. The delivery
+    # itself loads (its body carries its own Unix times); only its arrival time is unknown. With an offset,
+    # 2025-07-01T17:30:00+05:30 is 12:00 UTC (ISO 8601).
+    naive = capture(json.dumps(status_envelope("m1")), received_at="2025-07-01T12:00:00")
+    offset = capture(json.dumps(status_envelope("m2")), received_at="2025-07-01T17:30:00+05:30")
+    write_lines(landing / "webhooks" / "cap.jsonl", [naive, offset])
+    load_all(warehouse, landing)
+    assert query("""SELECT line_no, signature_status, strftime(received_at AT TIME ZONE 'UTC', '%H:%M')
+                    FROM raw.webhook_deliveries ORDER BY line_no""") == [(1, "valid", None), (2, "valid", "12:00")]
+    assert query("SELECT message_id FROM staging.message_statuses ORDER BY 1") == [("m1",), ("m2",)]

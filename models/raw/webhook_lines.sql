@@ -12,7 +12,9 @@ WITH heads AS (
 SELECT file_no, line_no, is_blank,
        head.body IS NOT NULL AND head.received_at IS NOT NULL AS is_capture,
        CASE WHEN head.received_at IS NOT NULL THEN head.body END AS capture_body,
-       CASE WHEN head.received_at IS NOT NULL THEN waba_ts(head.received_at) END AS received_at,
+       -- a received_at without an offset names no instant: kept unknown (NULL), never taken as UTC
+       CASE WHEN head.received_at IS NOT NULL AND NOT waba_ts_is_naive(head.received_at)
+            THEN waba_ts(head.received_at) END AS received_at,
        head.object AS object, head IS NULL AS head_failed,
        -- HTTP header names are case-insensitive.
        list_filter(map_entries(try(json_transform(head.headers, '"MAP(VARCHAR, VARCHAR)"'))),
