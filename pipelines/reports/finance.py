@@ -49,7 +49,7 @@ SELECT DISTINCT date_trunc('month', l.sent_at)::DATE, l.waba_id, l.currency,
 FROM marts.message_ledger l WHERE l.charge IS NOT NULL AND l.rate_verification = 'unverified'
 UNION
 SELECT DISTINCT date_trunc('month', l.sent_at)::DATE, l.waba_id, l.currency,
-       'the reported ' || a.allowance || ' allowance applies (' || a.free_units || ' free ' || a.category
+       'the reported ' || a.allowance || ' allowance applies (' || format('{:,}', a.free_units) || ' free ' || a.category
        || ' messages per ' || replace(a.counted_per, '_', ' ') || ' and month; reported, not on Meta''s page)'
 FROM marts.message_ledger l JOIN marts.pricing_regimes r USING (regime)
 JOIN marts.pricing_allowances a  -- the regime in force from the allowance's date (both go by the local send date)

@@ -129,9 +129,10 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
     ]
     # The back-test's two headline numbers, per rule and kind of step (scaling path or automatic).
     backtest_kpis = [
-        spec.static_kpi(f"Back-test {rule}, {step.replace('_', ' ')}",
-                        f"{mae:.1f} days mean abs. error; {share:.0%} within 3 days" if judged
-                        else "no upgrade followed a forecast", f"{judged or 0} upgrades judged")
+        spec.static_kpi(f"Back-test mean abs. error, {rule.replace('_', ' ')}, {step.replace('_', ' ')} steps",
+                        f"{mae:.1f} days" if judged else "n/a",
+                        f"{share:.0%} within 3 days, {judged} upgrades judged" if judged
+                        else "no upgrade followed a forecast yet")
         for rule, step, judged, mae, share in conn.execute("""
             SELECT DISTINCT rule, step_reached_by, upgrades_judged_for_rule, mean_abs_error_days_for_rule,
                    share_within_3_days_for_rule
