@@ -2,18 +2,11 @@
 rate-card files, Trinidad and Tobago +1 numbers, Polish numbers that move market on 2026-07-01, delivered messages
 with a late failed status, conversation-era replies inside open conversations), against the generator's ground
 truth. The generator follows Meta's pages (pipelines/sample/finance_world.py), not the pipeline."""
-import duckdb
 import pytest
 
+from conftest import fetch
+
 pytestmark = pytest.mark.xdist_group("sample_world")
-
-
-def fetch(warehouse, sql: str):
-    conn = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_ledger_equals_ground_truth_per_currency_and_never_mixes_them(world, loaded):

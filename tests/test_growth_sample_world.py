@@ -7,19 +7,12 @@ per portfolio from then on."""
 import json
 from datetime import date
 
-import duckdb
 import pytest
+
+from conftest import fetch
 
 pytestmark = pytest.mark.xdist_group("sample_world")
 SWITCH = date(2025, 10, 7)
-
-
-def fetch(warehouse, sql: str):
-    conn = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_no_forecast_uses_a_rule_meta_does_not_apply(loaded):
