@@ -19,13 +19,13 @@
 WITH ledger AS (
     SELECT date_trunc('month', (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS month,
            l.waba_id, l.market, coalesce(pc.rate_category, l.billed_category) AS category, l.currency,
-           count(*) FILTER (l.charged_unit) AS ledger_units,
+           coalesce(sum(l.charged_units), 0)::BIGINT AS ledger_units,
            coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS ledger_charge,
            count(*) FILTER (l.unconfirmed_charge IS NOT NULL AND l.final_status = 'no_status') AS no_status_units,
            sum(l.unconfirmed_charge) FILTER (l.final_status = 'no_status') AS no_status_amount,
            count(*) FILTER (l.unconfirmed_charge IS NOT NULL AND l.final_status = 'sent') AS sent_only_units,
            sum(l.unconfirmed_charge) FILTER (l.final_status = 'sent') AS sent_only_amount,
-           count(*) FILTER (l.charged_unit AND l.charge IS NULL) AS unpriced_units,
+           coalesce(sum(l.charged_units) FILTER (l.charge IS NULL), 0)::BIGINT AS unpriced_units,
            count(*) FILTER (l.disagreement = 'category') AS category_disagreements,
            count(*) FILTER (l.disagreement = 'pricing_type') AS pricing_type_disagreements,
            count(*) FILTER (l.charged_unit AND l.volume_band_from > 0) AS discounted_units

@@ -2,12 +2,13 @@
 -- time, beside what Meta's webhooks said about it. A read without a delivered counts as delivered; Meta
 -- charges on delivery and statuses are unordered, so a failed message is charged only when a delivered or
 -- read status also arrived. Under conversation-based pricing a conversation's charge sits on the message
--- that opened it. The charge is in the WABA's own currency, never converted.
+-- that opened it. The charge is in the WABA's own currency, never converted. A group message is one row
+-- whose charge is the sum of its delivered participants' charges (marts.group_message_deliveries).
 -- column message_id: Meta's message id (wamid, or the On-Premises id).
 -- column waba_id: WhatsApp Business Account that sent it.
 -- column phone_number_id: Business phone number that sent it.
 -- column customer_id: Recipient: wa_id, else business-scoped user id.
--- column market: Meta pricing market of the recipient (longest calling-code prefix; a user id's country).
+-- column market: Meta pricing market of the recipient (longest calling-code prefix; a user id's country); for a group message its participants' market when they share one, else 'Multiple' (each participant's is in marts.group_message_deliveries).
 -- column sent_at: Send time: the business's send log, else the 'sent' status.
 -- column delivered_at: First 'delivered' status (NULL when none was reported).
 -- column read_at: First 'read' status.
@@ -29,10 +30,10 @@
 -- column conversation_id: Meta's conversation id, or the inferred one (CBP); Meta's per-message id under PMP when given.
 -- column volume_rank: Position among the portfolio's charged units of this market and category in the local month (volume-tiered categories only).
 -- column volume_band_from: First unit count of the rate card's volume band the rate came from (0 = the first band).
--- column rate: Rate-card price applied (NULL when not charged or unpriced).
+-- column rate: Rate-card price applied (NULL when not charged or unpriced; for a group message the one rate its charged participants paid, NULL when they paid different rates).
 -- column rate_source: Where the rate comes from ('landing: <file>' = the user's rate card).
--- column rate_verification: How far the rate's figure is sourced (marts.rate_card.verification); 'unverified' rows are priced but flagged.
--- column charge: What it cost, in currency; 0 when free or not delivered; NULL when billable but unpriced (see unpriced_reason).
+-- column rate_verification: How far the rate's figure is sourced (marts.rate_card.verification); 'unverified' rows are priced but flagged (a group message: 'unverified' when any participant's rate is).
+-- column charge: What it cost, in currency; 0 when free or not delivered; NULL when billable but unpriced (see unpriced_reason); a group message: the sum over its delivered participants (NULL when any of them is unpriced).
 -- column unpriced_reason: Why a billable message has no charge: no_rate_in_currency (no card in the WABA's currency), missing_rate_card_row, or business_agent_token_priced (Meta Business Agent replies, priced per token).
 -- column unconfirmed_charge: What it would cost if Meta delivered it without the status reaching us (per-message pricing: sent, not failed, never reported delivered); not in charge.
 -- column currency: Currency of the charge (the WABA's).
@@ -43,15 +44,35 @@
 -- column meta_pricing_type: Pricing type as Meta said (derived from billable and category for conversation-based webhooks).
 -- column agrees_with_meta: True when Meta's pricing type (and, for a charged template, category) equals ours; NULL when Meta sent no pricing.
 -- column disagreement: What differs when agrees_with_meta is false: 'pricing_type' or 'category'.
+-- column group_id: The group a group message (Groups API) went to; NULL for a 1:1 message.
+-- column delivered_participants: Group participants it was delivered to (a delivered or read status); NULL for a 1:1 message.
+-- column charged_units: Units this row carries the charge of: 1 for a charged 1:1 message or the opening message of a charged conversation, the number of charged participants for a group message, else 0. The spend marts sum it.
 WITH members AS (
     SELECT message_id, conversation_id FROM _conversation_members
+), group_units AS (
+    -- One group message's participant charges folded into its ledger row.
+    SELECT first_message_id AS message_id,
+           CASE WHEN bool_or(pricing_type = 'regular') THEN 'regular' ELSE min(pricing_type) END AS pricing_type,
+           NULL::BIGINT AS volume_rank, NULL::BIGINT AS volume_from,
+           CASE WHEN count(DISTINCT rate) FILTER (pricing_type = 'regular') = 1 THEN min(rate) FILTER (pricing_type = 'regular') END AS rate,
+           CASE WHEN count(DISTINCT rate_source) FILTER (pricing_type = 'regular') = 1
+                THEN min(rate_source) FILTER (pricing_type = 'regular') END AS rate_source,
+           CASE WHEN bool_or(rate_verification = 'unverified' AND pricing_type = 'regular') THEN 'unverified'
+                ELSE min(rate_verification) FILTER (pricing_type = 'regular') END AS rate_verification,
+           CASE WHEN bool_or(pricing_type = 'regular' AND charge IS NULL) THEN NULL ELSE sum(charge) END AS charge,
+           min(unpriced_reason) AS unpriced_reason,
+           count(*) AS delivered_participants, count(*) FILTER (pricing_type = 'regular') AS charged_units
+    FROM _charged_units WHERE unit_kind = 'group_delivery'
+    GROUP BY first_message_id
 ), conversation_units AS (
     SELECT unit_id AS conversation_id, first_message_id, pricing_type, rate, rate_source, rate_verification, charge, unpriced_reason
     FROM _charged_units WHERE unit_kind = 'conversation'
 ), message_units AS (
     SELECT unit_id AS message_id, pricing_type, volume_rank, volume_from, rate, rate_source, rate_verification, charge,
-           unpriced_reason
+           unpriced_reason, NULL::BIGINT AS delivered_participants, (pricing_type = 'regular')::BIGINT AS charged_units
     FROM _charged_units WHERE unit_kind = 'message'
+    UNION ALL
+    SELECT * FROM group_units
 ), unconfirmed AS (
     SELECT unit_id AS message_id, pricing_type AS unconfirmed_pricing_type, unconfirmed_charge
     FROM _charged_units WHERE unit_kind = 'unconfirmed_message'
@@ -60,6 +81,8 @@ WITH members AS (
            coalesce(mu.pricing_type, cu.pricing_type, uc.unconfirmed_pricing_type, p.rule_pricing_type) AS pricing_type,
            coalesce(mu.pricing_type, cu.pricing_type) = 'regular' AS billable,
            coalesce(mu.pricing_type = 'regular', cu.pricing_type = 'regular' AND cu.first_message_id = p.message_id, false) AS charged_unit,
+           coalesce(mu.charged_units, (cu.pricing_type = 'regular' AND cu.first_message_id = p.message_id)::BIGINT, 0) AS charged_units,
+           CASE WHEN p.group_id IS NOT NULL THEN coalesce(mu.delivered_participants, 0) END AS delivered_participants,
            coalesce(mb.conversation_id, p.meta_conversation_id) AS conversation_id,
            mu.volume_rank, mu.volume_from AS volume_band_from, uc.unconfirmed_charge,
            CASE WHEN mu.message_id IS NOT NULL THEN mu.rate WHEN cu.first_message_id = p.message_id THEN cu.rate END AS rate,
@@ -79,8 +102,10 @@ WITH members AS (
 ), compared AS (
     SELECT *,
            CASE WHEN meta_pricing_type IS NULL THEN NULL
-                WHEN meta_pricing_type <> pricing_type THEN 'pricing_type'
-                WHEN is_template AND pricing_type = 'regular' AND meta_category <> template_category
+                -- Meta names a group message's free type and categories with a group prefix (Groups API Pricing).
+                WHEN replace(meta_pricing_type, 'free_group_customer_service', 'free_customer_service') <> pricing_type
+                     THEN 'pricing_type'
+                WHEN is_template AND pricing_type = 'regular' AND regexp_replace(meta_category, '^group_', '') <> template_category
                      AND NOT (meta_category = 'authentication_international' AND template_category = 'authentication')
                      AND NOT (meta_category = 'marketing_lite' AND template_category = 'marketing')
                      THEN 'category' END AS disagreement
@@ -95,6 +120,7 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, deliv
        charged_unit, conversation_id, volume_rank, volume_band_from, rate, rate_source, charge, unconfirmed_charge, currency,
        rate_verification, unpriced_reason,
        in_service_window, in_free_entry_point_window, meta_billable, meta_category, meta_pricing_type,
-       CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement
+       CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement,
+       group_id, delivered_participants, charged_units
 FROM compared
 ORDER BY sent_at, message_id

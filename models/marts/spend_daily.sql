@@ -19,10 +19,10 @@ SELECT (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS day, l.waba
        l.category, l.pricing_model, l.pricing_type,
        count(*) AS messages,
        count(*) FILTER (l.failed_at IS NULL AND coalesce(l.delivered_at, l.read_at) IS NOT NULL) AS delivered,
-       count(*) FILTER (l.charged_unit) AS billable_units,
-       count(*) FILTER (l.charged_unit AND l.charge IS NULL) AS unpriced_units,
+       coalesce(sum(l.charged_units), 0)::BIGINT AS billable_units,
+       coalesce(sum(l.charged_units) FILTER (l.charge IS NULL), 0)::BIGINT AS unpriced_units,
        coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS charge,
-       count(*) FILTER (l.charged_unit AND l.rate_verification = 'unverified') AS unverified_units,
+       coalesce(sum(l.charged_units) FILTER (l.rate_verification = 'unverified'), 0)::BIGINT AS unverified_units,
        coalesce(sum(l.charge) FILTER (l.rate_verification = 'unverified'), 0)::DECIMAL(18, 6) AS unverified_charge, l.currency
 FROM marts.message_ledger l LEFT JOIN staging.accounts a USING (waba_id)
 GROUP BY ALL

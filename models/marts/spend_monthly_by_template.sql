@@ -17,7 +17,7 @@ SELECT date_trunc('month', (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC')):
        count(*) AS messages,
        count(*) FILTER (l.failed_at IS NULL AND coalesce(l.delivered_at, l.read_at) IS NOT NULL) AS delivered,
        count(*) FILTER (l.failed_at IS NOT NULL) AS failed,
-       count(*) FILTER (l.charged_unit) AS billable_units,
+       coalesce(sum(l.charged_units), 0)::BIGINT AS billable_units,
        coalesce(sum(l.charge), 0)::DECIMAL(18, 6) AS charge,
        (coalesce(sum(l.charge), 0) / nullif(count(*) FILTER (l.failed_at IS NULL AND coalesce(l.delivered_at, l.read_at) IS NOT NULL), 0))::DECIMAL(18, 6) AS cost_per_delivered,
        l.currency

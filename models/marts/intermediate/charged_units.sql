@@ -6,14 +6,23 @@
 -- charged, since Meta may have delivered it without the status reaching us; reconciliation uses that price.
 -- Under conversation-based pricing such a send is an unconfirmed unit when no delivered conversation of its
 -- category is within 24 hours of it.
+-- A group message is one unit per participant it was delivered to (unit_kind 'group_delivery'), priced at
+-- that participant's market rate, never volume-tiered and not counted on the portfolio's tier counters
+-- (Meta, Groups API Pricing, Oct 22, 2025: "Group utility messages are not eligible for volume tiers").
 WITH message_units AS (
     SELECT message_id AS unit_id, CASE WHEN delivered THEN 'message' ELSE 'unconfirmed_message' END AS unit_kind,
            message_id AS first_message_id, waba_id, phone_number_id, business_portfolio_id,
            market, billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
            local_sent_date AS local_date, sent_at AS billed_at,
            rule_pricing_type AS pricing_type, volume_tier_categories, NULL::INTEGER AS free_tier_units,
-           NULL::VARCHAR[] AS free_tier_categories
-    FROM _priced_messages WHERE billing_unit = 'message' AND (failed_at IS NULL OR delivered)
+           NULL::VARCHAR[] AS free_tier_categories, NULL::VARCHAR AS participant_id
+    FROM _priced_messages WHERE billing_unit = 'message' AND (failed_at IS NULL OR delivered) AND group_id IS NULL
+), group_units AS (
+    SELECT message_id || '|' || p.participant_id, 'group_delivery', message_id, waba_id, phone_number_id, business_portfolio_id,
+           p.market, billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
+           local_sent_date, sent_at, rule_pricing_type, volume_tier_categories, NULL::INTEGER, NULL::VARCHAR[], p.participant_id
+    FROM (SELECT *, unnest(group_participants) AS p FROM _priced_messages WHERE billing_unit = 'message' AND group_id IS NOT NULL)
+    WHERE p.delivered_at IS NOT NULL
 ), conversation_openers AS (
     SELECT c.conversation_id, p.*
     FROM _conversation_members c JOIN _priced_messages p USING (message_id)
@@ -21,7 +30,8 @@ WITH message_units AS (
 ), conversation_units AS (
     SELECT conversation_id, 'conversation', message_id, waba_id, phone_number_id, business_portfolio_id, market,
            billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
-           local_sent_date, delivered_or_read_at, rule_pricing_type, NULL::VARCHAR[], free_tier_units, free_tier_categories
+           local_sent_date, delivered_or_read_at, rule_pricing_type, NULL::VARCHAR[], free_tier_units, free_tier_categories,
+           NULL::VARCHAR
     FROM conversation_openers
 ), conversation_windows AS (
     SELECT o.phone_number_id, o.customer_id, o.billed_category, o.delivered_or_read_at AS opened_at
@@ -31,7 +41,7 @@ WITH message_units AS (
     -- category within 24 hours either side: the conversation it would have opened is an unconfirmed unit.
     SELECT message_id, 'unconfirmed_message', message_id, waba_id, phone_number_id, business_portfolio_id, market,
            billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
-           local_sent_date, sent_at, rule_pricing_type, NULL::VARCHAR[], NULL::INTEGER, NULL::VARCHAR[]
+           local_sent_date, sent_at, rule_pricing_type, NULL::VARCHAR[], NULL::INTEGER, NULL::VARCHAR[], NULL::VARCHAR
     FROM _priced_messages p
     WHERE billing_unit = 'conversation' AND failed_at IS NULL AND NOT delivered AND rule_pricing_type = 'regular'
       AND NOT EXISTS (SELECT 1 FROM conversation_windows w
@@ -39,7 +49,8 @@ WITH message_units AS (
                         AND w.billed_category = p.billed_category
                         AND w.opened_at > p.sent_at - INTERVAL 24 HOUR AND w.opened_at < p.sent_at + INTERVAL 24 HOUR)
 ), units AS (
-    SELECT * FROM message_units UNION ALL SELECT * FROM conversation_units UNION ALL SELECT * FROM unconfirmed_conversations
+    SELECT * FROM message_units UNION ALL SELECT * FROM group_units UNION ALL SELECT * FROM conversation_units
+    UNION ALL SELECT * FROM unconfirmed_conversations
 ), tiered AS (
     SELECT *,
            -- Conversation-based free tier: the first N qualifying conversations of each WABA and local month.
@@ -63,13 +74,14 @@ WITH message_units AS (
 ), allowed AS (
     -- Free allowance (e.g. 1,000 service messages per phone number and local month): the first units are free.
     -- Meta states the pricing type on the 'sent' status, before it knows of delivery, so every send it accepted
-    -- (delivered or not yet confirmed; not the failed ones) counts, in send order.
+    -- (delivered or not yet confirmed; not the failed ones) counts, in send order. A group message counts once per
+    -- participant it was delivered to (Meta bills those as that many delivered messages: Groups API Pricing).
     SELECT t.*, a.free_units AS allowance_units,
            CASE WHEN a.allowance IS NOT NULL
                 THEN row_number() OVER (PARTITION BY t.phone_number_id, date_trunc('month', t.local_date), a.allowance
                                         ORDER BY t.billed_at, t.unit_id) END AS allowance_rank
     FROM typed t ASOF LEFT JOIN allowances a
-      ON a.category = CASE WHEN t.unit_kind IN ('message', 'unconfirmed_message') AND t.pricing_type = 'regular'
+      ON a.category = CASE WHEN t.unit_kind IN ('message', 'unconfirmed_message', 'group_delivery') AND t.pricing_type = 'regular'
                            THEN t.billed_category END
      AND t.local_date >= a.effective_from
 ), allowance_typed AS (

@@ -2,6 +2,9 @@
 -- send log) with its times, what Meta's pricing objects said, the pricing regime in force at its local
 -- send time, its market, and whether a customer-service or free entry point window was open at send.
 -- delivered is true when a delivered or read status arrived, whatever else (a failed status) did too.
+-- A group message (Groups API) is one row too: its customer_id is the group, its participants (with their
+-- own markets and delivery times) are in group_participants, and any member's message to the group opens
+-- the customer-service window for the whole group (Meta, Groups API Pricing, Oct 22, 2025).
 WITH statuses AS (
     SELECT message_id,
            min(status_at) FILTER (status = 'sent') AS sent_status_at,
@@ -19,7 +22,8 @@ WITH statuses AS (
            arg_min(upper(pricing_model), status_at) FILTER (pricing_model IS NOT NULL) AS meta_pricing_model,
            arg_min(conversation_id, status_at) FILTER (conversation_id IS NOT NULL) AS meta_conversation_id,
            arg_min(lower(conversation_category), status_at) FILTER (conversation_category IS NOT NULL) AS meta_conversation_category,
-           arg_min(conversation_expires_at, status_at) FILTER (conversation_expires_at IS NOT NULL) AS meta_conversation_expires_at
+           arg_min(conversation_expires_at, status_at) FILTER (conversation_expires_at IS NOT NULL) AS meta_conversation_expires_at,
+           arg_min(group_id, status_at) FILTER (group_id IS NOT NULL) AS group_id
     FROM staging.message_statuses
     -- On-Premises reported a customer deleting their own message as a status on the inbound id: not outbound.
     WHERE message_id NOT IN (SELECT message_id FROM staging.inbound_messages)
@@ -33,7 +37,8 @@ WITH statuses AS (
            s.delivered_at, s.read_at, s.failed_at, s.error_code,
            coalesce(l.message_type, 'unknown') AS message_type,
            coalesce(l.message_type = 'template',
-                    s.meta_category IN ('marketing', 'utility', 'authentication', 'authentication_international', 'marketing_lite')
+                    s.meta_category IN ('marketing', 'utility', 'authentication', 'authentication_international', 'marketing_lite',
+                                        'group_marketing', 'group_utility')
                     AND s.meta_type IS DISTINCT FROM 'free_entry_point',
                     false) AS is_template,
            l.template_name, l.template_language, l.template_category AS logged_category, l.campaign,
@@ -47,7 +52,8 @@ WITH statuses AS (
                 WHEN coalesce(s.meta_category, s.meta_conversation_category) = 'service' THEN 'free_customer_service'
                 ELSE 'free_tier' END AS meta_pricing_type,
            l.message_id IS NOT NULL AS in_send_log,
-           s.message_id IS NOT NULL AS has_status
+           s.message_id IS NOT NULL AS has_status,
+           s.group_id
     FROM statuses s FULL OUTER JOIN staging.message_log l USING (message_id)
 ), customer_numbers AS (
     -- On-Premises bodies name no business number: attribute them to the number the customer's other messages used.
@@ -77,23 +83,38 @@ WITH statuses AS (
     FROM located o ASOF LEFT JOIN template_history h
       ON o.waba_id = h.waba_id AND o.template_name = h.template_name
      AND o.template_language IS NOT DISTINCT FROM h.template_language AND o.sent_at >= h.known_at
+), participants AS (
+    -- Each group message's participants Meta reported a status for: delivered when a delivered or read arrived.
+    SELECT message_id, recipient_participant_id AS participant_id,
+           min(status_at) FILTER (status IN ('delivered', 'read')) AS delivered_at,
+           min(status_at) FILTER (status = 'failed') AS failed_at
+    FROM staging.message_statuses
+    WHERE group_id IS NOT NULL AND recipient_participant_id IS NOT NULL
+    GROUP BY ALL
+), recipients AS (
+    -- Whose market prices a message: its customer, or each participant of a group message.
+    SELECT message_id, customer_id AS recipient_id, local_sent_date FROM located WHERE group_id IS NULL
+    UNION ALL
+    SELECT p.message_id, p.participant_id, o.local_sent_date FROM participants p JOIN located o USING (message_id)
 ), customer_markets AS (
-    -- Every prefix row a customer's number (or user id's country) could match; the longest in force wins per message.
-    SELECT c.customer_id, p.market, p.effective_from, p.requires_regime, length(p.prefix) AS prefix_length
-    FROM (SELECT DISTINCT customer_id FROM located) c
+    -- Every prefix row a recipient's number (or user id's country) could match; the longest in force wins.
+    SELECT c.recipient_id, p.market, p.effective_from, p.requires_regime, length(p.prefix) AS prefix_length
+    FROM (SELECT DISTINCT recipient_id FROM recipients) c
     JOIN (SELECT * FROM marts.market_prefixes) p
-      ON CASE WHEN regexp_matches(c.customer_id, '^[A-Za-z]{2}\.')
-              THEN upper(left(c.customer_id, 2)) = p.country_iso2
-              ELSE starts_with(regexp_replace(c.customer_id, '[^0-9]', '', 'g'), p.prefix) END
+      ON CASE WHEN regexp_matches(c.recipient_id, '^[A-Za-z]{2}\.')
+              THEN upper(left(c.recipient_id, 2)) = p.country_iso2
+              ELSE starts_with(regexp_replace(c.recipient_id, '[^0-9]', '', 'g'), p.prefix) END
 ), regimes AS (
     -- A re-pricing scenario forces one regime onto every message, whatever its date.
     SELECT * REPLACE (CASE WHEN getvariable('forced_regime') IS NULL THEN effective_from ELSE DATE '0001-01-01' END AS effective_from)
     FROM marts.pricing_regimes
     WHERE (getvariable('forced_regime') IS NULL AND enabled) OR regime = getvariable('forced_regime')
 ), customer_messages AS (
-    SELECT i.customer_id, coalesce(i.phone_number_id, n.phone_number_id) AS phone_number_id, i.sent_at, i.message_type,
+    -- A member's message in a group opens the window between the business and the whole group, not that member.
+    SELECT coalesce(i.group_id, i.customer_id) AS customer_id, coalesce(i.phone_number_id, n.phone_number_id) AS phone_number_id,
+           i.sent_at, i.message_type,
            coalesce(i.referral_source_type, i.referral_ctwa_clid, i.referral_source_id) IS NOT NULL AS is_referral
-    FROM staging.inbound_messages i LEFT JOIN customer_numbers n USING (customer_id)
+    FROM staging.inbound_messages i LEFT JOIN customer_numbers n ON n.customer_id = coalesce(i.group_id, i.customer_id)
     WHERE i.customer_id IS NOT NULL
 ), inbound AS (
     -- Customer messages that open or refresh a customer-service window (system notices do not).
@@ -103,6 +124,13 @@ WITH statuses AS (
 ), replies AS (
     SELECT customer_id, phone_number_id, sent_at FROM located
     WHERE (failed_at IS NULL OR coalesce(delivered_at, read_at) IS NOT NULL) AND customer_id IS NOT NULL
+), recipient_markets AS (
+    SELECT o.message_id, o.recipient_id,
+           arg_max(c.market, c.prefix_length * 1000000 + coalesce(date_diff('day', DATE '2000-01-01', c.effective_from), 0)) AS market
+    FROM recipients o JOIN customer_markets c USING (recipient_id)
+    WHERE (c.effective_from IS NULL OR c.effective_from <= o.local_sent_date OR c.requires_regime = getvariable('forced_regime'))
+      AND (c.requires_regime IS NULL OR c.requires_regime IN (SELECT regime FROM regimes))
+    GROUP BY o.message_id, o.recipient_id
 ), free_entry_windows AS (
     -- The business's first reply within 24 h of an ad or Page-button message opens a free entry point window.
     SELECT DISTINCT r.customer_id, r.phone_number_id, o.sent_at AS opened_at
@@ -114,7 +142,9 @@ SELECT m.*,
        g.regime, g.billing_unit, g.free_tier_units, g.free_tier_categories, g.service_free, g.utility_in_window_free,
        g.free_entry_point_hours, g.conversation_hours, g.volume_tier_categories, g.template_category_as,
        g.service_category_as, g.window_template_category_as, g.service_rate_category,
-       coalesce(mk.market, 'Other') AS market,
+       -- A group message's own market is its participants' when they share one (each is priced at its own).
+       coalesce(mk.market, CASE WHEN m.group_id IS NOT NULL THEN 'Multiple' END, 'Other') AS market,
+       gp.group_participants,
        i.inbound_at AS last_inbound_at,
        coalesce(m.sent_at < i.inbound_at + INTERVAL 24 HOUR, false) AS in_service_window,
        f.opened_at AS free_entry_point_opened_at,
@@ -125,13 +155,16 @@ SELECT m.*,
 FROM categorised m
 ASOF LEFT JOIN regimes g ON m.local_sent_date >= g.effective_from
 LEFT JOIN (
-    SELECT o.message_id,
-           arg_max(c.market, c.prefix_length * 1000000 + coalesce(date_diff('day', DATE '2000-01-01', c.effective_from), 0)) AS market
-    FROM located o JOIN customer_markets c USING (customer_id)
-    WHERE (c.effective_from IS NULL OR c.effective_from <= o.local_sent_date OR c.requires_regime = getvariable('forced_regime'))
-      AND (c.requires_regime IS NULL OR c.requires_regime IN (SELECT regime FROM regimes))
-    GROUP BY o.message_id
+    SELECT message_id, CASE WHEN count(DISTINCT market) = 1 THEN min(market) END AS market
+    FROM recipient_markets GROUP BY message_id
 ) mk USING (message_id)
+LEFT JOIN (
+    SELECT p.message_id,
+           list({'participant_id': p.participant_id, 'market': coalesce(r.market, 'Other'), 'delivered_at': p.delivered_at,
+                 'failed_at': p.failed_at} ORDER BY p.participant_id) AS group_participants
+    FROM participants p LEFT JOIN recipient_markets r ON r.message_id = p.message_id AND r.recipient_id = p.participant_id
+    GROUP BY p.message_id
+) gp USING (message_id)
 ASOF LEFT JOIN inbound i ON m.customer_id = i.customer_id AND m.phone_number_id = i.phone_number_id AND m.sent_at >= i.inbound_at
 ASOF LEFT JOIN free_entry_windows f
   ON m.customer_id = f.customer_id AND m.phone_number_id = f.phone_number_id AND m.sent_at >= f.opened_at

@@ -12,6 +12,8 @@ WITH billed AS (
                 -- Meta bills the category in force at send time; its pricing object says which, when we have one.
                 WHEN meta_category IN ('marketing', 'utility', 'authentication', 'authentication_international', 'marketing_lite')
                      THEN meta_category
+                -- A group message's pricing object says group_marketing / group_utility (Meta, Groups API Pricing).
+                WHEN meta_category IN ('group_marketing', 'group_utility') THEN substr(meta_category, 7)
                 ELSE coalesce(logged_category, history_category, 'unknown') END AS billed_category
     FROM _outbound_messages
 ), categorised AS (
