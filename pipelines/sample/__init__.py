@@ -10,6 +10,7 @@ from typing import Callable
 import orjson
 
 from pipelines.sample import business, finance_world, meta_billing, model
+from pipelines.sample.group_messages import GroupMessages
 from pipelines.sample.archive import Archive
 from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
@@ -53,6 +54,7 @@ def generate_world(
     traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     growth = GrowthTruth(world, traffic.schedule.events)
     limits = MessagingLimits(world, seed, traffic, truth, growth)
+    groups = GroupMessages(world, seed, traffic, out)  # issue 12b: a group message, its own random stream
     business.write_accounts(out, world, truth)
 
     try:
@@ -65,6 +67,7 @@ def generate_world(
                 business.write_snapshots(out, world, day, truth)
             log.start_day(day)
             traffic.run_day(day)
+            groups.run_day(day)
             archive.write_day(day)
             messages.flush_if_large()
             day += timedelta(days=1)
@@ -73,6 +76,7 @@ def generate_world(
         archive.close()
     log.close()
     messages.close()
+    groups.close()
     optins = business.write_optins(out, world, seed, truth)
     write_consent_truth(out, traffic, optins)
     business.write_rate_card(out, truth)
