@@ -6,7 +6,7 @@
 -- column market: Meta pricing market.
 -- column category: Billed category (marketing, utility, authentication, authentication_international, service, ...), compared at the rate-card category it is priced at: marketing_lite counts as marketing, since a send log cannot tell a Marketing Messages API send from a Cloud API one.
 -- column currency: Currency of every amount on the row.
--- column ledger_units: Units our ledger charges: billable messages (PMP) and billable conversations (CBP).
+-- column ledger_units: Units our ledger charges: billable messages (PMP), billable conversations (CBP) and charged group deliveries (a group message counts under each participant's market, as Meta bills it).
 -- column ledger_charge: What our ledger charges.
 -- column meta_units: Billable units in Meta's analytics (regular volume or conversations); NULL when no analytics were saved for the month.
 -- column meta_cost: Cost in Meta's analytics (NULL when none were saved, or Meta omitted cost).
@@ -29,7 +29,17 @@ WITH ledger AS (
            count(*) FILTER (l.disagreement = 'category') AS category_disagreements,
            count(*) FILTER (l.disagreement = 'pricing_type') AS pricing_type_disagreements,
            count(*) FILTER (l.charged_unit AND l.volume_band_from > 0) AS discounted_units
-    FROM marts.message_ledger l
+    FROM (
+        -- Meta bills a group message per participant's country: its deliveries stand in for its ledger row.
+        SELECT sent_at, waba_id, market, billed_category, currency, charged_units, charge, unconfirmed_charge, final_status,
+               disagreement, charged_unit, volume_band_from
+        FROM marts.message_ledger WHERE group_id IS NULL
+        UNION ALL BY NAME
+        SELECT g.sent_at, g.waba_id, g.market, g.category AS billed_category, g.currency,
+               (g.pricing_type = 'regular')::BIGINT AS charged_units, g.charge, g.pricing_type = 'regular' AS charged_unit,
+               l.disagreement
+        FROM marts.group_message_deliveries g JOIN marts.message_ledger l USING (message_id)
+    ) l
     LEFT JOIN staging.accounts a USING (waba_id)
     LEFT JOIN marts.pricing_categories pc ON pc.category = l.billed_category
     WHERE l.billed_category IS NOT NULL

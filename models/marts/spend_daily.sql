@@ -9,7 +9,7 @@
 -- column pricing_type: regular, free_customer_service, free_entry_point or free_tier.
 -- column messages: Outbound messages sent.
 -- column delivered: Messages delivered (or read without a delivered status), not failed.
--- column billable_units: Units charged: billable messages (PMP) plus billable conversations opened (CBP).
+-- column billable_units: Units charged: billable messages (PMP), billable conversations opened (CBP) and charged group deliveries (marts.message_ledger.charged_units).
 -- column unpriced_units: Billable units the rate card had no rate for (their charge is unknown, not zero).
 -- column charge: Sum of charges.
 -- column unverified_units: Charged units priced from a bundled rate-card row marked unverified (no source found for its figure).

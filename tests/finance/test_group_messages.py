@@ -106,3 +106,15 @@ def test_group_deliveries_share_the_reported_free_service_allowance_with_one_to_
     assert rows["g_service"] == ("free_customer_service", 0.0)
     assert rows["g_service_2"] == ("regular", 0.008)
     assert sum(r[1] for r in rows.values()) == pytest.approx(0.008)
+
+
+def test_reconciliation_puts_each_delivery_under_its_participants_market_as_metas_invoice_does(s):
+    # M-GRP: each delivery is charged at the recipient's country rate, so Meta's invoice lines split a group
+    # message by market. Hand computation: North America 0.0250, Brazil 0.0625, both explained to the cent.
+    s.rate("North America", "marketing", "0.0250").rate("Brazil", "marketing", "0.0625")
+    s.group_send("g1", "2025-08-04T10:00:00", GROUP, {US: ("delivered",), BR1: ("delivered",)})
+    s.invoice("2025-08", "North America", "marketing", "0.025").invoice("2025-08", "Brazil", "marketing", "0.0625")
+    s.build()
+    assert s.ledger_rows("""SELECT market, ledger_units, ledger_charge, invoice_amount, unexplained_vs_invoice
+                            FROM marts.cost_reconciliation ORDER BY market""") == [
+        ("Brazil", 1, 0.0625, 0.0625, 0.0), ("North America", 1, 0.025, 0.025, 0.0)]
