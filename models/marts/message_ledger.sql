@@ -43,6 +43,8 @@
 -- column meta_pricing_type: Pricing type as Meta said (derived from billable and category for conversation-based webhooks).
 -- column agrees_with_meta: True when Meta's pricing type (and, for a charged template, category) equals ours; NULL when Meta sent no pricing.
 -- column disagreement: What differs when agrees_with_meta is false: 'pricing_type' or 'category'.
+-- column person_id: The person the message reached (marts.customer_persons: the customer id's tenure at sent_at): a
+-- customer seen by number and by business-scoped user id is one person_id; a number's next owner is another.
 WITH members AS (
     SELECT message_id, conversation_id FROM _conversation_members
 ), conversation_units AS (
@@ -95,6 +97,9 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, deliv
        charged_unit, conversation_id, volume_rank, volume_band_from, rate, rate_source, charge, unconfirmed_charge, currency,
        rate_verification, unpriced_reason,
        in_service_window, in_free_entry_point_window, meta_billable, meta_category, meta_pricing_type,
-       CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement
+       CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement,
+       coalesce((SELECT min(p.person_id) FROM marts.customer_persons p
+                 WHERE p.customer_id = compared.customer_id AND (p.valid_from IS NULL OR compared.sent_at >= p.valid_from)
+                   AND (p.valid_to IS NULL OR compared.sent_at < p.valid_to)), customer_id) AS person_id
 FROM compared
 ORDER BY sent_at, message_id
