@@ -17,7 +17,7 @@
 -- column valid_to: End of the tenure (UTC, exclusive): when its holder announced a move to another number; NULL while it lasts.
 -- column person_id: The person: the id they were first seen under (the earliest sighting of any of their ids,
 -- then the smallest id), with '#<tenure>' for a number's later tenure; equal person_id, same person.
--- column person_first_seen_at: First time any id of the person was seen (UTC); NULL when only the id itself is known.
+-- column person_first_seen_at: First time any id of the person was seen (UTC; a later tenure of a number counts from its start).
 WITH RECURSIVE seen AS (
     -- Every customer id the warehouse records, with when it was first seen.
     SELECT customer_id AS id, min(sent_at) AS seen_at FROM staging.inbound_messages WHERE customer_id IS NOT NULL GROUP BY ALL
