@@ -94,8 +94,9 @@ SELECT a.customer_id, e.event_at, e.event_type,
        e.previous_id, e.new_id, e.linked_id, e.detail, e.wording, e.business_name
 FROM _customer_aliases a
 JOIN events e ON e.recorded_under = a.alias_id
--- An earlier id speaks for the person up to its change; the change itself is part of their history too.
-WHERE e.event_at < a.valid_until OR (e.effect = 'change' AND e.event_at <= a.valid_until)
+-- An alias speaks for the person within its window (marts.customer_persons): an earlier id up to its change (the
+-- change itself is part of their history too), a number's next tenure only from when it passed on.
+WHERE e.event_at >= a.valid_from AND (e.event_at < a.valid_until OR (e.effect = 'change' AND e.event_at <= a.valid_until))
 -- A change naming two ids of the same person is one event for them.
 -- Ties (two ids of one relation naming the event) go to the smallest id: two runs pick the same row.
 QUALIFY row_number() OVER (PARTITION BY a.customer_id, e.event_key

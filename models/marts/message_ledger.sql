@@ -47,6 +47,8 @@
 -- column group_id: The group a group message (Groups API) went to; NULL for a 1:1 message.
 -- column delivered_participants: Group participants it was delivered to (a delivered or read status); NULL for a 1:1 message.
 -- column charged_units: Units this row carries the charge of: 1 for a charged 1:1 message or the opening message of a charged conversation, the number of charged participants for a group message, else 0. The spend marts sum it.
+-- column person_id: The person the message reached (marts.customer_persons: the customer id's tenure at sent_at): a
+-- customer seen by number and by business-scoped user id is one person_id; a number's next owner is another.
 WITH members AS (
     SELECT message_id, conversation_id FROM _conversation_members
 ), group_units AS (
@@ -121,6 +123,9 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, deliv
        rate_verification, unpriced_reason,
        in_service_window, in_free_entry_point_window, meta_billable, meta_category, meta_pricing_type,
        CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement,
-       group_id, delivered_participants, charged_units
+       group_id, delivered_participants, charged_units,
+       coalesce((SELECT min(p.person_id) FROM marts.customer_persons p
+                 WHERE p.customer_id = compared.customer_id AND (p.valid_from IS NULL OR compared.sent_at >= p.valid_from)
+                   AND (p.valid_to IS NULL OR compared.sent_at < p.valid_to)), customer_id) AS person_id
 FROM compared
 ORDER BY sent_at, message_id

@@ -14,7 +14,7 @@
 -- column next_tier: The next step on the ladder (NULL when unlimited).
 -- column next_daily_limit: Its limit (NULL when the next step is unlimited).
 -- column tier_after_next: The step after that.
--- column peak_unique_customers_24h: Most distinct customers (one person, one count: a user id seen with a wa_id is that wa_id) a template was delivered to outside a customer-service window within any sliding 24-hour window ending this day.
+-- column peak_unique_customers_24h: Most distinct customers (one person, one count: marts.message_ledger.person_id) a template was delivered to outside a customer-service window within any sliding 24-hour window ending this day.
 -- column peak_unique_customers_7d: The same over sliding windows of the rule's upgrade window (7 days).
 -- column peak_unique_delivered_30d: The same over sliding windows of the rule's scaling window (30 days), counting only templates rated high quality (GREEN): the delivered-messages scaling path.
 -- column utilisation: peak_unique_customers_24h / daily_limit (NULL when unlimited).

@@ -53,6 +53,7 @@
 -- column review_event_at: When it happened.
 -- column review_evidence_ref: Its system message id.
 -- column reason: In words, what decided the status.
+-- column person_id: The person the message reached (marts.message_ledger.person_id, from marts.customer_persons).
 WITH settings AS (
     SELECT coalesce(getvariable('consent_scope'), 'portfolio') AS consent_scope
 ), portfolios AS (
@@ -64,7 +65,7 @@ WITH settings AS (
                 WHEN starts_with(c.category, 'authentication') THEN 'authentication'
                 ELSE c.category END AS category,
            l.template_name, l.campaign, l.final_status, l.error_code, l.in_service_window,
-           coalesce(l.waba_id, '') || '/' || coalesce(l.phone_number_id, '') AS sender
+           coalesce(l.waba_id, '') || '/' || coalesce(l.phone_number_id, '') AS sender, l.person_id
     FROM marts.message_ledger l
     LEFT JOIN staging.accounts a USING (waba_id)
     CROSS JOIN LATERAL (SELECT coalesce(l.template_category, l.category) AS category) c
@@ -228,6 +229,7 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, sent_
                                             before_scope, strftime(before_at, '%Y-%m-%d %H:%M:%S UTC'), category)
             WHEN 'after_send' THEN format('no opt-in covering {} before the send; the first was recorded {}, {} later',
                                           category, strftime(next_at, '%Y-%m-%d %H:%M:%S UTC'), next_at - sent_at)
-            ELSE format('no opt-in covering {} recorded for this customer or any id linked to them', category) END AS reason
+            ELSE format('no opt-in covering {} recorded for this customer or any id linked to them', category) END AS reason,
+       person_id
 FROM shown
 ORDER BY sent_at, message_id

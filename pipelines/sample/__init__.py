@@ -12,6 +12,7 @@ import orjson
 from pipelines.sample import business, finance_world, meta_billing, model
 from pipelines.sample.group_messages import GroupMessages
 from pipelines.sample.archive import Archive
+from pipelines.sample.calls_groups import CallsAndGroups
 from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
 from pipelines.sample.limits import MessagingLimits
@@ -83,6 +84,7 @@ def generate_world(
     finance_world.write_inr_rate_cards(out, truth, business.VOLUME_TIERS)
     meta_billing.write_invoices(out, world, truth)
     meta_billing.write_pricing_analytics(out, world, truth)
+    CallsAndGroups(world, seed, truth).run(out)  # after the traffic: its own cast and RNG stream
 
     header = {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "app_secret": app_secret, "customers": customers}
     result = truth.as_dict(header, sum(1 for c in world.customers if c.bsuid_only))
