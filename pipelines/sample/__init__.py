@@ -13,6 +13,7 @@ from pipelines.sample import business, finance_world, meta_billing, model
 from pipelines.sample.archive import Archive
 from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
+from pipelines.sample.limit_scenarios import LimitScenarios
 from pipelines.sample.limits import MessagingLimits
 from pipelines.sample.truth import MessageTruth, Truth
 from pipelines.sample.world import build_world
@@ -53,6 +54,7 @@ def generate_world(
     traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     growth = GrowthTruth(world, traffic.schedule.events)
     limits = MessagingLimits(world, seed, traffic, truth, growth)
+    scenarios = LimitScenarios(world, seed, traffic, growth)  # issue 15: limits earned step by step
     business.write_accounts(out, world, truth)
 
     try:
@@ -64,6 +66,7 @@ def generate_world(
                     progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
                 business.write_snapshots(out, world, day, truth)
             log.start_day(day)
+            scenarios.run_day(day)
             traffic.run_day(day)
             archive.write_day(day)
             messages.flush_if_large()
@@ -85,6 +88,7 @@ def generate_world(
     (out / "ground_truth.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
     growth.write(out)
     limits.write(out)
+    scenarios.write(out)
     if progress:
         progress(f"done: {truth.envelopes:,} envelopes, {customers:,} customers")
     return result
