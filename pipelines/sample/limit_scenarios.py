@@ -9,15 +9,15 @@ judged, and leave the decision to Meta's rules as played by limits.py (the gener
   conversations in a moving 30 days with high-quality templates, as BSPs copied Meta's page in 2024), then rises
   one level 24 hours after it is connected, rated Medium or High and used for half its limit in 7 days.
   The *number* scenario: a new number from the window's second week, a steady 48 new customers a day until the
-  first step, then a ramp of 4 more customers a day (reusing the same people: Meta counts unique users inside
+  first step, then 3 more customers each day on top (reusing the same people: Meta counts unique users inside
   each window, nothing forbids reaching one again later) until half of 1,000 in 7 days earns 10K.
 - Meta, "Messaging Limits" (updated May 21, 2026): from 2025-10-07 the limit belongs to the business portfolio; a
   portfolio at 250 reaches 2,000 only through a scaling path (2,000 delivered messages outside customer-service
   windows to unique users in a moving 30 days with high-quality templates), then a review; above it, half the
   current limit used in the last 7 days raises the limit one level within 6 hours.
   The *portfolio* scenario: a portfolio whose number stays idle at 250 until a week after the switch, then 90 new
-  customers a day until the scaling path is met and reviewed, then a ramp of 7 more a day until half of 2,000
-  in 7 days earns 10K.
+  customers a day until the scaling path is met and reviewed, then 6 more each day on top until half of
+  2,000 in 7 days earns 10K.
 
 The customers never write to the business, so every delivery is outside a customer-service window; the
 templates are utility templates rated high quality (GREEN). They opted in before their first template (the
@@ -53,7 +53,7 @@ class Scenario:
     business_name: str
     pool_size: int  # customers: enough distinct people for the scaling path's 30 days
     scaling_per_day: int  # new customers a day while on the scaling path
-    ramp_per_day: int  # on the automatic step, day d reaches ramp_per_day * d customers
+    ramp_per_day: int  # on the automatic step, day d reaches scaling_per_day + ramp_per_day * d customers
     customers: list[Customer] = field(default_factory=list)
     first_day: date | None = None
     next_customer: int = 0
@@ -64,9 +64,9 @@ class Scenario:
 SCENARIOS = (
     # (name, era, waba id, portfolio id, phone id, digits, formatted, template, business name, pool, rate, ramp)
     ("number", "per_number", "120934857610293", "3381920475610283", "121039485761203", "447418300118",
-     "+44 7418 300118", "account_statement_ready", "Harbour Lane Energy", 1150, 48, 4),
+     "+44 7418 300118", "account_statement_ready", "Harbour Lane Energy", 1150, 48, 3),
     ("portfolio", "per_portfolio", "124857361029384", "3490128374650192", "125938471620394", "447418300557",
-     "+44 7418 300557", "delivery_slot_confirmed", "Kestrel Home Delivery", 2300, 90, 7),
+     "+44 7418 300557", "delivery_slot_confirmed", "Kestrel Home Delivery", 2300, 90, 6),
 )
 # The step each scenario stops at: the one after the first automatic step (5,000 in 7 days would cost too much).
 TARGET = {"per_number": ("TIER_250", "TIER_1K", "TIER_10K"), "per_portfolio": ("TIER_250", "TIER_2K", "TIER_10K")}
@@ -138,7 +138,7 @@ class LimitScenarios:
         if tier == ladder[0]:
             n = s.scaling_per_day
         else:
-            n = min(s.ramp_per_day * ((day - s.tier_since).days + 1), s.pool_size)
+            n = min(s.scaling_per_day + s.ramp_per_day * ((day - s.tier_since).days + 1), s.pool_size)
         ds = day_start_ts(day)
         for i in range(n):
             c = s.customers[s.next_customer]
