@@ -9,11 +9,10 @@ from typing import Callable
 
 import orjson
 
-from pipelines.sample import business, finance_world, meta_billing, model
+from pipelines.sample import business, finance_world, limit_scenarios, meta_billing, model
 from pipelines.sample.archive import Archive
 from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
-from pipelines.sample.limit_scenarios import LimitScenarios
 from pipelines.sample.limits import MessagingLimits
 from pipelines.sample.truth import MessageTruth, Truth
 from pipelines.sample.world import build_world
@@ -44,7 +43,8 @@ def generate_world(
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     if envelopes is not None:
-        customers = model.customers_for_envelopes(envelopes, start, end)
+        # the limit scenarios' envelopes come on top of the random cast's
+        customers = model.customers_for_envelopes(max(0.0, envelopes - limit_scenarios.expected_envelopes(start, end)), start, end)
 
     world = build_world(seed, customers, start, end)
     truth = Truth()
@@ -54,7 +54,7 @@ def generate_world(
     traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     growth = GrowthTruth(world, traffic.schedule.events)
     limits = MessagingLimits(world, seed, traffic, truth, growth)
-    scenarios = LimitScenarios(world, seed, traffic, growth)  # issue 15: limits earned step by step
+    scenarios = limit_scenarios.LimitScenarios(world, seed, traffic, growth)  # issue 15: limits earned step by step
     business.write_accounts(out, world, truth)
 
     try:

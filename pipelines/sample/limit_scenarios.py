@@ -49,8 +49,6 @@ class Scenario:
     era: str  # per_number | per_portfolio: the ladder its steps are on
     waba: Waba
     phone: PhoneNumber
-    template_name: str
-    business_name: str
     pool_size: int  # customers: enough distinct people for the scaling path's 30 days
     scaling_per_day: int  # new customers a day while on the scaling path
     ramp_per_day: int  # on the automatic step, day d reaches scaling_per_day + ramp_per_day * d customers
@@ -72,6 +70,27 @@ SCENARIOS = (
 TARGET = {"per_number": ("TIER_250", "TIER_1K", "TIER_10K"), "per_portfolio": ("TIER_250", "TIER_2K", "TIER_10K")}
 
 
+# Templates each scenario sends before it stops (measured on the default world; the schedule depends on Meta's
+# thresholds, not on the world's size, and varies by a few with the delivery draws).
+MESSAGES = {"per_number": 1866, "per_portfolio": 3786}
+
+
+def first_send_day(era: str, start: date, end: date) -> date | None:
+    """The scenario's first day of sending, or None when the window cannot hold its steps."""
+    switch = model.LADDER_CHANGE
+    first = start + timedelta(days=HISTORY_DAYS) if era == "per_number" else max(start, switch) + timedelta(days=HISTORY_DAYS)
+    # a number's steps must be earned before the switch; a portfolio's need about two months after it
+    if era == "per_number" and first + timedelta(days=60) >= switch:
+        return None
+    return None if first + timedelta(days=70) > end else first
+
+
+def expected_envelopes(start: date, end: date) -> float:
+    """Webhook envelopes the scenarios add to a world of this window (for `envelopes=` worlds' calibration)."""
+    per_template = model._status_envelopes(model.P_FAIL_UNDELIVERABLE + model.P_FAIL_EXPERIMENT) * (1 + model.P_REDELIVER)
+    return sum(MESSAGES[era] * per_template for _, era, *_ in SCENARIOS if first_send_day(era, start, end) is not None)
+
+
 class LimitScenarios:
     """Adds the scenario businesses to the world (after the random traffic is set up) and sends their templates."""
 
@@ -80,19 +99,14 @@ class LimitScenarios:
         self.r = FastRandom(f"limit-scenarios:{seed}")
         self.traffic = traffic
         self.scenarios: list[Scenario] = []
-        switch = model.LADDER_CHANGE
         for name, era, waba_id, portfolio_id, phone_id, digits, formatted, tpl, biz, pool, rate, ramp in SCENARIOS:
-            first = world.start + timedelta(days=HISTORY_DAYS) if era == "per_number" else \
-                max(world.start, switch) + timedelta(days=HISTORY_DAYS)
-            # a number's steps must be earned before the switch; a portfolio's need about two months after it
-            if era == "per_number" and first + timedelta(days=60) >= switch:
-                continue
-            if first + timedelta(days=70) > world.end:
+            first = first_send_day(era, world.start, world.end)
+            if first is None:
                 continue
             waba = Waba(waba_id, portfolio_id, "UTC", 0)
             phone = PhoneNumber(phone_id, waba, digits, formatted, messaging_limit="TIER_250")
             template = Template(self._template_id(), waba, tpl, "en_GB", "UTILITY", world.start - timedelta(days=400))
-            s = Scenario(name, era, waba, phone, tpl, biz, pool, rate, ramp, first_day=first)
+            s = Scenario(name, era, waba, phone, pool, rate, ramp, first_day=first)
             for i in range(pool):
                 wa_id = new_wa_id(self.r, "GB", world.used_numbers)
                 user_id = new_bsuid(self.r, "GB", world.used_numbers)
@@ -117,6 +131,8 @@ class LimitScenarios:
 
     def run_day(self, day: date) -> None:
         """Send the day's templates of each scenario, in time order, with this module's random stream."""
+        # The sends go through the ordinary traffic model (statuses, billing, send log, consent truth); lending it
+        # this module's stream keeps the random cast's behaviour the same draw for draw.
         saved = self.traffic.r
         self.traffic.r = self.r
         try:
