@@ -84,9 +84,11 @@ def test_the_limits_page_shows_the_backtest_for_every_rule(loaded):
                                       share_within_3_days_for_rule, upgrades_judged_for_rule
                                FROM marts.tier_forecast_backtest WHERE step_reached_by IS NOT NULL""")
     assert {(rule, step) for rule, step, *_ in summary} == EVERY_RULE
+    # the page names a rule by whose limits it sets: a number's before 2025-10-07, a portfolio's from then on
+    scopes = {"per_number": "phone number", "per_portfolio_2025_10": "business portfolio"}
     for rule, step, mae, share, judged in summary:
-        label = f"Back-test mean abs. error, {rule.replace('_', ' ')}, {step.replace('_', ' ')} steps"
+        label = f"Back-test mean abs. error, {scopes[rule]} limits, {step.replace('_', ' ')} steps"
         assert label in page
         after = page[page.index(label):][:400]
         assert re.search(rf"{mae:.1f} days", after), (label, after)
-        assert f"{share:.0%} within 3 days, {judged} upgrades judged" in after
+        assert f"{share:.0%} within 3 days, {judged} upgrade{'' if judged == 1 else 's'} judged" in after
