@@ -9,7 +9,7 @@ from typing import Callable
 
 import orjson
 
-from pipelines.sample import business, finance_world, meta_billing, model
+from pipelines.sample import business, finance_world, limit_scenarios, meta_billing, model
 from pipelines.sample.group_messages import GroupMessages
 from pipelines.sample.archive import Archive
 from pipelines.sample.calls_groups import CallsAndGroups
@@ -45,7 +45,8 @@ def generate_world(
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     if envelopes is not None:
-        customers = model.customers_for_envelopes(envelopes, start, end)
+        # the limit scenarios' envelopes come on top of the random cast's
+        customers = model.customers_for_envelopes(max(0.0, envelopes - limit_scenarios.expected_envelopes(start, end)), start, end)
 
     world = build_world(seed, customers, start, end)
     truth = Truth()
@@ -55,7 +56,8 @@ def generate_world(
     traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     growth = GrowthTruth(world, traffic.schedule.events)
     limits = MessagingLimits(world, seed, traffic, truth, growth)
-    groups = GroupMessages(world, seed, traffic, out)  # issue 12b: a group message, its own random stream
+    scenarios = limit_scenarios.LimitScenarios(world, seed, traffic, growth)  # limits earned step by step
+    groups = GroupMessages(world, seed, traffic, out)  # a group message, its own random stream
     business.write_accounts(out, world, truth)
 
     try:
@@ -67,6 +69,7 @@ def generate_world(
                     progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
                 business.write_snapshots(out, world, day, truth)
             log.start_day(day)
+            scenarios.run_day(day)
             traffic.run_day(day)
             groups.run_day(day)
             archive.write_day(day)
@@ -91,6 +94,7 @@ def generate_world(
     (out / "ground_truth.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
     growth.write(out)
     limits.write(out)
+    scenarios.write(out)
     if progress:
         progress(f"done: {truth.envelopes:,} envelopes, {customers:,} customers")
     return result
