@@ -243,3 +243,34 @@ def test_a_free_entry_point_conversation_closes_the_open_ones_and_blocks_new_one
         ("utility", "regular", "2024-08-06 09:00:05+00", "2024-08-05 10:30:05+00"),
         ("service", "free_entry_point", "2024-08-08 10:30:05+00", "2024-08-08 10:30:05+00"),
         ("marketing", "regular", "2024-08-09 10:31:05+00", "2024-08-09 10:31:05+00")]
+
+
+def test_the_card_in_force_lists_every_market_on_every_date_a_later_standalone_one_at_its_group_rate(s):
+    # M-PRICE "Pricing on the WhatsApp Business Platform" (updated Jul 1, 2026): Poland is a standalone market from
+    # 2026-07-01 and was part of "Rest of Central & Eastern Europe" before; the bundled card (sourced rows of
+    # models/reference/rate_card.csv) lists 47 markets on 2026-10-01. Read at any card date, the card in force
+    # must list all 47, a market not yet standalone at the rate of the group its country then belonged to, and
+    # only the categories of that date's pricing era (2022: business- and user-initiated; 2025-07: no service).
+    import csv
+
+    from pipelines.marts import REFERENCE_DIR
+
+    with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
+        card = [r for r in csv.DictReader(handle) if r["currency"] == "USD"]
+    group_april = next(r["rate"] for r in card if (r["effective_from"], r["market"], r["category"]) == (
+        "2026-04-01", "Rest of Central & Eastern Europe", "marketing"))
+    poland_july = next(r["rate"] for r in card if (r["effective_from"], r["market"], r["category"]) == (
+        "2026-07-01", "Poland", "marketing"))
+    s.send("m1", "2026-07-06T10:00:00")
+    s.build()
+    dates = sorted({r["effective_from"] for r in card})
+    counts = dict(s.rows("SELECT as_of::VARCHAR, count(DISTINCT market) FROM marts.rate_card_in_force "
+                         "WHERE currency = 'USD' GROUP BY ALL"))
+    assert counts == {d: 47 for d in dates}
+    assert s.rows("""SELECT as_of::VARCHAR, priced_as, rate::VARCHAR FROM marts.rate_card_in_force
+                     WHERE market = 'Poland' AND category = 'marketing' AND as_of IN ('2026-04-01', '2026-07-01')
+                     ORDER BY as_of""") == [("2026-04-01", "Rest of Central & Eastern Europe", f"{float(group_april):.6f}"),
+                                            ("2026-07-01", "Poland", f"{float(poland_july):.6f}")]
+    assert s.rows("SELECT DISTINCT category FROM marts.rate_card_in_force WHERE as_of = '2022-02-01' ORDER BY 1") == [
+        ("business_initiated",), ("user_initiated",)]
+    assert s.rows("SELECT count(*) FROM marts.rate_card_in_force WHERE as_of = '2025-07-01' AND category = 'service'") == [(0,)]
