@@ -151,3 +151,20 @@ def test_with_the_secret_in_the_environment_signatures_verify_and_the_forged_one
 def test_the_run_leaves_the_environment_as_it_found_it(two_runs):
     _, before, after = two_runs
     assert after == before
+
+
+def test_a_bad_setting_from_the_launchpad_fails_the_run_at_its_start_in_one_line(tmp_path):
+    """What the launchpad does: run config for the `run_settings` resource on the job, no environment involved."""
+    from pipelines.definitions import MAIN_JOB, defs
+
+    run_config = {"resources": {"run_settings": {"config": {"naive_timestamps": "utc"}},
+                                "warehouse": {"config": {"warehouse_path": str(tmp_path / "w.duckdb"),
+                                                         "landing_path": str(tmp_path), "reports_path": str(tmp_path)}}}}
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs().resolve_job_def(MAIN_JOB).execute_in_process(run_config=run_config, instance=instance,
+                                                                      raise_on_error=False)
+    assert not result.success
+    assert not (tmp_path / "w.duckdb").exists()  # nothing ran
+    failures = [e for e in result.all_events if e.event_type_value in ("RESOURCE_INIT_FAILURE", "STEP_FAILURE",
+                                                                      "PIPELINE_FAILURE")]
+    assert any("naive_timestamps='utc': expected one of reject, waba" in str(e.event_specific_data) for e in failures)

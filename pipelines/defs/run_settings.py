@@ -47,6 +47,10 @@ class RunSettings(dg.ConfigurableResource):
         if self.naive_timestamps not in NAIVE_MODES:
             raise UserError(f"naive_timestamps={self.naive_timestamps!r}: expected one of {', '.join(NAIVE_MODES)}")
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # A value typed into the launchpad fails the run at its start, in one line, not as a reject halfway.
+        self.check()
+
     def pricing(self) -> PricingParams:
         return PricingParams(tuple(sorted(set(self.disabled_regimes))))
 
