@@ -13,4 +13,5 @@ def compliance_specs() -> list[dg.AssetSpec]:
     return mart_specs("compliance", COMPLIANCE_MARTS, [s.key for s in staging_specs() + finance_specs()])
 
 
-compliance_marts = marts_asset("compliance", compliance_specs, build_compliance)
+compliance_marts = marts_asset("compliance", compliance_specs, build_compliance,
+                               lambda settings: {"params": settings.consent()})
