@@ -5,7 +5,7 @@ message opens a customer-service window for the whole group; group utility messa
 tiers; non-template messages and utility templates inside the group's window are free_group_customer_service."""
 import pytest
 
-from finance.scenario import US, Scenario
+from finance.scenario import US
 
 GROUP = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"  # shaped like Meta's sample group id
 BR1, BR2 = "5511999990001", "5511999990002"
@@ -13,10 +13,6 @@ INDIA = "919812345678"
 DO = "18095550100"         # Santo Domingo: Rest of Latin America
 US2 = "12125550199"
 
-
-@pytest.fixture
-def s(landing, warehouse) -> Scenario:
-    return Scenario(landing, warehouse)
 
 
 def test_each_delivered_participant_is_charged_at_its_own_market_rate(s):

@@ -3,7 +3,6 @@ hand-computed charge. Sources are named per test: M-PRICE = Meta, "Pricing on th
 (updated Jul 1, 2026); M-UPD = Meta, "Upcoming pricing updates for Meta Business Agent, service and utility
 messages" (Jul 1, 2026); M-CBP = Meta, "Conversation-based pricing (DEPRECATED)" (Dec 2025 copy); M-GRP =
 Meta, "Groups API Pricing"."""
-import pytest
 
 from finance.scenario import PHONE, US, WABA, Scenario
 from pipelines.finance import PricingParams
@@ -15,10 +14,6 @@ POLAND = "48601234567"
 MOROCCO = "212612345678"
 INDIA = "919812345678"
 
-
-@pytest.fixture
-def s(landing, warehouse) -> Scenario:
-    return Scenario(landing, warehouse)
 
 
 def test_plus_one_numbers_outside_the_us_and_canada_are_not_north_america(s):

@@ -1,13 +1,7 @@
 """Each pricing rule on a hand-built landing folder; every expected charge is worked out by hand in the test."""
-import pytest
 
 from finance.scenario import BR, DO, US, Scenario
 from pipelines.finance import PricingParams
-
-
-@pytest.fixture
-def s(landing, warehouse) -> Scenario:
-    return Scenario(landing, warehouse)
 
 
 def test_per_message_charges_delivered_templates_only(s):
