@@ -3,14 +3,24 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench browser
+.PHONY: run ui test bench browser
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
+# `make run` is the sample demo: the sample world signs its capture records with this published secret, so the
+# run verifies their signatures. Export your own WABA_APP_SECRET to override it (`waba run` never reads a secret
+# from the landing folder).
+SAMPLE_APP_SECRET = sample-app-secret
 run: $(VENV)/.installed
-	$(BIN)/waba run
+	WABA_APP_SECRET="$${WABA_APP_SECRET:-$(SAMPLE_APP_SECRET)}" $(BIN)/waba run
+
+# The Dagster UI on the instance `waba run` records into ($$WABA_HOME/dagster, default var/dagster; DAGSTER_HOME
+# when set), so its run history and materializations show; http://127.0.0.1:3000
+ui: $(VENV)/.installed
+	DAGSTER_HOME="$$($(BIN)/python -m pipelines.instance)" && export DAGSTER_HOME && \
+	  WABA_APP_SECRET="$${WABA_APP_SECRET:-$(SAMPLE_APP_SECRET)}" $(BIN)/dagster dev
 
 test: $(VENV)/.installed browser
 	$(BIN)/pytest -n 2 --dist loadgroup

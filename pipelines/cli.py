@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import sys
 import time
@@ -207,8 +206,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     started = time.monotonic()
     truth = generate_world(args.out, seed=args.seed, customers=args.customers, start=args.start, end=args.end,
                            envelopes=args.scale, progress=lambda line: print(line, flush=True))
+    print(SAMPLE_SECRET_HINT)
     print(f"wrote {args.out} ({truth['envelopes']} webhook envelopes) in {time.monotonic() - started:.1f}s")
     return 0
+
+
+# The secret comes from the environment only, never from a landing folder's files (whoever can write there could
+# forge signatures); `make run` exports the sample world's published secret for the sample run.
+SAMPLE_SECRET_HINT = ("the sample world signs its capture records with the app secret 'sample-app-secret': "
+                      "export WABA_APP_SECRET=sample-app-secret (as `make run` does) to verify their signatures")
 
 
 def _prepare_landing(landing: Path | None, quiet: bool) -> Path:
@@ -222,17 +228,24 @@ def _prepare_landing(landing: Path | None, quiet: bool) -> Path:
 
         print(f"no landing folder given: generating the sample world into {landing}", flush=True)
         generate_world(landing, progress=None if quiet else (lambda line: print(line, flush=True)))
-    truth = landing / "ground_truth.json"
-    if truth.exists() and not os.environ.get("WABA_APP_SECRET"):
-        # The sample world signs its capture records with a known secret; use it so they verify.
-        os.environ["WABA_APP_SECRET"] = json.loads(truth.read_text())["app_secret"]
+        if not os.environ.get("WABA_APP_SECRET"):
+            print(SAMPLE_SECRET_HINT, flush=True)
     return landing
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
-    disabled = set(args.disable_regime) | {n.strip() for n in os.environ.get("WABA_DISABLED_REGIMES", "").split(",") if n.strip()}
+    from pipelines.compliance import ConsentParams
+    from pipelines.defs.run_settings import RunSettings, disabled_from_env
+    from pipelines.sources.naive_timestamps import naive_mode
+
+    # The documented environment defaults (read, never written), then the flags; passed to the run explicitly.
+    # A bad WABA_CONSENT_SCOPE or WABA_NAIVE_TIMESTAMPS is one line now, not a failed step later.
+    run_settings = RunSettings(disabled_regimes=sorted(set(disabled_from_env()) | set(args.disable_regime)),
+                               consent_scope=args.consent_scope or ConsentParams.from_env().consent_scope,
+                               naive_timestamps=args.naive_timestamps or naive_mode())
+    disabled = set(run_settings.disabled_regimes)
     unknown = sorted(disabled - set(known_regimes()))
     if unknown:
         # Before anything loads: a typo would otherwise price the whole run under the rules it meant to switch off.
@@ -249,18 +262,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         check_before_sample(args.warehouse, settings.default_landing(), args.force)  # before generating anything
     landing = _prepare_landing(args.landing, args.quiet)
-    if args.disable_regime:
-        # The finance asset reads it from the environment, like a Dagster run launched from the UI would.
-        current = [n for n in os.environ.get("WABA_DISABLED_REGIMES", "").split(",") if n]
-        os.environ["WABA_DISABLED_REGIMES"] = ",".join(sorted(set(current) | set(args.disable_regime)))
-    if args.consent_scope:
-        os.environ["WABA_CONSENT_SCOPE"] = args.consent_scope  # read by the compliance asset, as for regimes
-    if args.naive_timestamps:
-        os.environ["WABA_NAIVE_TIMESTAMPS"] = args.naive_timestamps  # read by the raw assets, like the UI's runs
-    from pipelines.compliance import ConsentParams
-
-    ConsentParams.from_env()  # a bad WABA_CONSENT_SCOPE is one line now, not a failed asset later
-    summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet, force=args.force)
+    summary = run_pipeline(landing, args.warehouse, args.reports, verbose=not args.quiet, force=args.force,
+                           run_settings=run_settings)
     print(summary.text())
     for line in summary.unreadable_files:
         print(f"error: {line}", file=sys.stderr)

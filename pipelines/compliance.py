@@ -36,9 +36,13 @@ class ConsentParams:
 
     @classmethod
     def from_env(cls) -> ConsentParams:
-        scope = os.environ.get(SCOPE_ENV, "").strip().lower() or "portfolio"
+        """The documented default of the run setting `consent_scope` (read, never written)."""
+        return cls.checked(os.environ.get(SCOPE_ENV, "").strip().lower() or "portfolio", SCOPE_ENV)
+
+    @classmethod
+    def checked(cls, scope: str, name: str = "consent_scope") -> ConsentParams:
         if scope not in CONSENT_SCOPES:
-            raise UserError(f"{SCOPE_ENV}={scope!r} is not a consent scope; choose one of {', '.join(CONSENT_SCOPES)}")
+            raise UserError(f"{name}={scope!r} is not a consent scope; choose one of {', '.join(CONSENT_SCOPES)}")
         return cls(scope)
 
 

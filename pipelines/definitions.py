@@ -17,4 +17,7 @@ def defs() -> dg.Definitions:
     main_job = dg.define_asset_job(MAIN_JOB, selection=offline,
                                    description="Load every landing source, build staging, publish the warehouse.",
                                    executor_def=dg.in_process_executor)
-    return dg.Definitions.merge(loaded, dg.Definitions(jobs=[main_job], loggers={"progress": progress_logger}))
+    # In-process is also the default for runs launched from the UI: the multiprocess executor re-imports
+    # everything per step and its DuckDB writers would fight over the one file.
+    return dg.Definitions.merge(loaded, dg.Definitions(jobs=[main_job], loggers={"progress": progress_logger},
+                                                       executor=dg.in_process_executor))

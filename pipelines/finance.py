@@ -18,7 +18,7 @@ from pipelines.marts import build_domain, build_intermediate, build_mart, docume
 REFERENCE_MARTS = ["pricing_regimes", "pricing_allowances", "pricing_categories", "market_prefixes", "rate_card"]
 PRICING_STEPS = ["outbound_messages", "priced_messages", "conversation_members", "charged_units"]
 FINANCE_MARTS = REFERENCE_MARTS + [
-    "conversations", "message_ledger", "spend_daily", "spend_monthly_by_template", "spend_monthly_by_campaign",
+    "rate_card_in_force", "customer_persons", "conversations", "message_ledger", "group_message_deliveries", "spend_daily", "spend_monthly_by_template", "spend_monthly_by_campaign",
     "cost_reconciliation",
 ]
 

@@ -22,18 +22,20 @@ RATE_CARD_COLUMNS = ("effective_from", "market", "category", "currency", "rate")
 # Grouped the same way on both sides: local month of the send, WABA, market, billed category, currency.
 ACTUAL_SQL = """
     SELECT date_trunc('month', local_sent_date)::DATE AS month, waba_id, market, billed_category AS category, currency,
-           count(*) FILTER (charged_unit) AS actual_units, coalesce(sum(charge), 0) AS actual_charge
+           coalesce(sum(charged_units), 0)::BIGINT AS actual_units, coalesce(sum(charge), 0) AS actual_charge
     FROM (SELECT l.*, (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS local_sent_date
           FROM marts.message_ledger l LEFT JOIN staging.accounts a USING (waba_id))
     WHERE local_sent_date BETWEEN $from AND $to
     GROUP BY ALL
 """
 SCENARIO_SQL = """
-    SELECT date_trunc('month', p.local_sent_date)::DATE AS month, p.waba_id, u.market, u.billed_category AS category,
+    -- A group message's deliveries sit under the ledger row's market, as on the actual side.
+    SELECT date_trunc('month', p.local_sent_date)::DATE AS month, p.waba_id,
+           CASE WHEN u.unit_kind = 'group_delivery' THEN p.market ELSE u.market END AS market, u.billed_category AS category,
            u.currency, count(*) FILTER (u.pricing_type = 'regular') AS scenario_units, sum(u.charge) AS scenario_charge,
            count(*) FILTER (u.pricing_type = 'regular' AND u.charge IS NULL) AS unpriced_units
     FROM _charged_units u JOIN _priced_messages p ON p.message_id = u.first_message_id
-    WHERE u.unit_kind IN ('message', 'conversation') AND p.local_sent_date BETWEEN $from AND $to
+    WHERE u.unit_kind IN ('message', 'group_delivery', 'conversation') AND p.local_sent_date BETWEEN $from AND $to
     GROUP BY ALL
 """
 

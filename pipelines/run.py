@@ -4,12 +4,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.errors import UserError
 from pipelines.landing_origin import check_landing_folder, check_landing_origin
 from pipelines.run_lock import hold_warehouse
-from pipelines.sources.naive_timestamps import naive_mode
 from pipelines.warehouse import connect, ensure_raw_schema, published_path, remove_stale_publish_copy
+
+if TYPE_CHECKING:
+    from pipelines.defs.run_settings import RunSettings
 
 
 @dataclass
@@ -54,29 +57,38 @@ def check_writable(warehouse: Path, landing: Path, force: bool = False) -> int:
         conn.close()
 
 
-def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = True, force: bool = False) -> RunSummary:
-    """Load, build and publish, holding the warehouse's write lock from the first write to the publish."""
+def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = True, force: bool = False,
+                 run_settings: "RunSettings | None" = None) -> RunSummary:
+    """Load, build and publish, holding the warehouse's write lock from the first write to the publish; the run is
+    recorded in the persistent Dagster instance (pipelines/instance.py). `run_settings` None: the documented
+    environment defaults."""
+    from pipelines.defs.run_settings import RunSettings
+
     check_landing_folder(landing)
-    naive_mode()  # a bad setting is one line now, not a failed step later
+    run_settings = run_settings or RunSettings.from_env()
+    run_settings.check()  # a bad setting is one line now, not a failed step later
     with hold_warehouse(warehouse):
         remove_stale_publish_copy(warehouse)
-        return _run(landing, warehouse, reports, verbose, force)
+        return _run(landing, warehouse, reports, verbose, force, run_settings)
 
 
-def _run(landing: Path, warehouse: Path, reports: Path, verbose: bool, force: bool) -> RunSummary:
+def _run(landing: Path, warehouse: Path, reports: Path, verbose: bool, force: bool, run_settings) -> RunSummary:
     import dagster as dg
 
     from pipelines.definitions import MAIN_JOB, defs
+    from pipelines.instance import persistent_instance
 
     started = time.monotonic()
     last_load = check_writable(warehouse, landing, force)
     run_config = {
         "resources": {"warehouse": {"config": {"warehouse_path": str(warehouse), "landing_path": str(landing),
-                                               "reports_path": str(reports)}}},
+                                               "reports_path": str(reports)}},
+                      "run_settings": run_settings.run_config()},
         "loggers": {"progress": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
     }
-    result = defs().resolve_job_def(MAIN_JOB).execute_in_process(
-        run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    with persistent_instance() as instance:
+        result = defs().resolve_job_def(MAIN_JOB).execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False)
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     critical = [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR]
     # A critical check that fails stops its step, and so the run; that is a finding to summarise, not a crash.

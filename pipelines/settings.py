@@ -18,3 +18,9 @@ def default_warehouse() -> Path:
 
 def default_reports() -> Path:
     return Path(os.environ.get("WABA_REPORTS", VAR_DIR / "reports"))
+
+
+def dagster_home() -> Path:
+    """The Dagster instance `waba run` and the UI share (run history, materializations): DAGSTER_HOME when set,
+    else $WABA_HOME/dagster."""
+    return Path(os.environ.get("DAGSTER_HOME") or VAR_DIR / "dagster")

@@ -15,7 +15,7 @@ import pytest
 # var/ changed anyway.
 USER_VAR = Path(__file__).resolve().parent.parent / "var"
 os.environ["WABA_HOME"] = tempfile.mkdtemp(prefix="waba-test-home-")
-for _name in ("WABA_LANDING", "WABA_WAREHOUSE", "WABA_REPORTS"):
+for _name in ("WABA_LANDING", "WABA_WAREHOUSE", "WABA_REPORTS", "DAGSTER_HOME"):  # the Dagster instance: $WABA_HOME/dagster
     os.environ.pop(_name, None)
 
 

@@ -57,11 +57,12 @@ def life(tmp_path_factory):
         build_finance(conn)
         build_intermediate(conn, "customer_aliases")
         aliases = conn.execute("SELECT customer_id, alias_id, relation, valid_until FROM _customer_aliases").fetchall()
+        windows = conn.execute("SELECT customer_id, alias_id, valid_from, valid_until FROM _customer_aliases").fetchall()
         identities = conn.execute("SELECT wa_id, user_id, username, valid_from, valid_to FROM staging.customer_identities "
                                   "ORDER BY valid_from, wa_id").fetchall()
         changes = conn.execute("SELECT change_type, previous_wa_id, previous_user_id, new_wa_id, new_user_id, changed_at "
                                "FROM staging.identity_changes ORDER BY changed_at, change_type").fetchall()
-    return {"aliases": aliases, "identities": identities, "changes": changes}
+    return {"aliases": aliases, "windows": windows, "identities": identities, "changes": changes}
 
 
 def test_pairs_carry_their_validity_and_the_username_seen_bsuid_only(life):
@@ -81,21 +82,22 @@ def test_every_change_names_both_sides(life):
 
 
 def test_ana_is_one_alias_chain(life):
-    # Read through the compliance layer's alias walk (models/marts/intermediate/customer_aliases.sql), which
-    # consumes staging.customer_identities and staging.identity_changes as they are.
+    # Read through the compliance layer's aliases (models/marts/intermediate/customer_aliases.sql), which read
+    # marts.customer_persons. From her current BSUID every earlier id of hers is reached, the BSUID-only days (A1)
+    # and the rotated A2 included; a BSUID is never handed to anyone else, so it speaks for her without end, while
+    # her old number W1 speaks for her only up to the day she left it.
     ana = {alias: until for customer, alias, _, until in life["aliases"] if customer == A3}
-    # From her current BSUID every earlier id of hers is reached, the BSUID-only days (A1) and the rotated
-    # A2 included; her old number W1 speaks for her only up to the day she left it.
-    assert {W1, W2, A1, A2} <= set(ana)
-    assert ana[W1] == at(4) and ana[A2] == at(4) and ana[A1] <= at(4)
-    by_number = {alias for customer, alias, _, _ in life["aliases"] if customer == W1}
+    assert set(ana) == {W1, W2, A1, A2, A3}
+    assert ana[W1] == at(4) and ana[A1] == ana[A2] == ana[W2] == ana[A3] == datetime.max
+    relations = {alias: relation for customer, alias, relation, _ in life["aliases"] if customer == A3}
+    assert relations == {A3: "self", W1: "earlier_id", A1: "earlier_id", A2: "earlier_id", W2: "same_person"}
+    by_number = {alias for customer, alias, _, until in life["aliases"] if customer == W1 and until == at(4)}
     assert A1 in by_number  # what Ana did BSUID-only counts for the number she had then
 
 
-def test_the_recycled_numbers_new_owner_inherits_nothing_of_ana_after_the_pair_ended(life):
+def test_the_recycled_numbers_new_owner_inherits_nothing_of_ana(life):
     # Meta's Business-scoped user IDs page (Jun 29, 2026): a number that passes to a new owner is a new person.
-    # Bo (B1) reaches Ana's ids only through the recycled number W1, and only for what was recorded under
-    # them while the W1-A1 pair held (before day 4), never open-ended.
-    bo = {alias: until for customer, alias, _, until in life["aliases"] if customer == B1}
-    assert {A2, A3, W2}.isdisjoint(bo)
-    assert isinstance(bo.get(A1), datetime) and bo[A1] <= at(4)  # not 'infinity'
+    # Bo (B1) reaches none of Ana's ids, and the recycled number W1 only for what was recorded under it from the
+    # day it passed on (day 4), never before.
+    bo = {alias: (since, until) for customer, alias, since, until in life["windows"] if customer == B1}
+    assert bo == {B1: (datetime.min, datetime.max), W1: (at(4), datetime.max)}

@@ -127,16 +127,17 @@ def content(conn: duckdb.DuckDBPyConnection) -> dict:
         spec.series("daily limit", spec.measure("daily_limit", agg="max"), line={"dash": "dash", "shape": "hv"}),
         spec.series("upgrade threshold", spec.measure("upgrade_threshold", agg="max"), line={"dash": "dot", "shape": "hv"}),
     ]
-    # The back-test's two headline numbers, per rule and kind of step (scaling path or automatic).
+    # The back-test's two headline numbers, per rule and kind of step (scaling path or automatic); a rule is named
+    # by the scope its limits belong to (per number before 2025-10-07, per portfolio from then on).
     backtest_kpis = [
-        spec.static_kpi(f"Back-test mean abs. error, {rule.replace('_', ' ')}, {step.replace('_', ' ')} steps",
+        spec.static_kpi(f"Back-test mean abs. error, {scope.replace('_', ' ')} limits, {step.replace('_', ' ')} steps",
                         f"{mae:.1f} days" if judged else "n/a",
-                        f"{share:.0%} within 3 days, {judged} upgrades judged" if judged
+                        f"{share:.0%} within 3 days, {judged} upgrade{'s' * (judged != 1)} judged" if judged
                         else "no upgrade followed a forecast yet")
-        for rule, step, judged, mae, share in conn.execute("""
-            SELECT DISTINCT rule, step_reached_by, upgrades_judged_for_rule, mean_abs_error_days_for_rule,
-                   share_within_3_days_for_rule
-            FROM marts.tier_forecast_backtest WHERE step_reached_by IS NOT NULL ORDER BY ALL""").fetchall()]
+        for _, scope, step, judged, mae, share in conn.execute("""
+            SELECT DISTINCT min(origin) OVER (PARTITION BY rule) AS since, scope, step_reached_by,
+                   upgrades_judged_for_rule, mean_abs_error_days_for_rule, share_within_3_days_for_rule
+            FROM marts.tier_forecast_backtest WHERE step_reached_by IS NOT NULL ORDER BY since, step_reached_by DESC""").fetchall()]
     data = {
         "facts": {"usage": spec.fact(conn, USAGE_SQL), "forecast": spec.fact(conn, FORECAST_SQL, "none"),
                   "backtest": spec.fact(conn, BACKTEST_SQL, "none")},

@@ -58,8 +58,9 @@ def _quality_heatmap(rows: list[tuple]) -> str:
     z = [[None] * len(weeks) for _ in templates]
     text = [[""] * len(weeks) for _ in templates]
     for template, week, state, status, sent, failed in rows:
+        # a template known only from the send log has no Meta status: say so, do not fail the page
         z[index_t[template]][index_w[week]] = STATES.index(state)
-        text[index_t[template]][index_w[week]] = f"{state} (status {status.lower()})<br>sent {sent:,}, failed {failed:,}"
+        text[index_t[template]][index_w[week]] = f"{state} (status {(status or 'not known').lower()})<br>sent {sent:,}, failed {failed:,}"
     n = len(STATE_COLOURS)
     scale = [[stop, colour] for i, colour in enumerate(STATE_COLOURS) for stop in (i / n, (i + 1) / n)]
     heatmap = {

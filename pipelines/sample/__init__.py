@@ -9,8 +9,10 @@ from typing import Callable
 
 import orjson
 
-from pipelines.sample import business, finance_world, meta_billing, model
+from pipelines.sample import business, finance_world, limit_scenarios, meta_billing, model
+from pipelines.sample.group_messages import GroupMessages
 from pipelines.sample.archive import Archive
+from pipelines.sample.calls_groups import CallsAndGroups
 from pipelines.sample.consent_truth import ConsentTraffic, write_consent_truth
 from pipelines.sample.growth_truth import GrowthTruth
 from pipelines.sample.limits import MessagingLimits
@@ -43,7 +45,8 @@ def generate_world(
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     if envelopes is not None:
-        customers = model.customers_for_envelopes(envelopes, start, end)
+        # the limit scenarios' envelopes come on top of the random cast's
+        customers = model.customers_for_envelopes(max(0.0, envelopes - limit_scenarios.expected_envelopes(start, end)), start, end)
 
     world = build_world(seed, customers, start, end)
     truth = Truth()
@@ -53,6 +56,8 @@ def generate_world(
     traffic = ConsentTraffic(world, seed, truth, messages, archive, log)
     growth = GrowthTruth(world, traffic.schedule.events)
     limits = MessagingLimits(world, seed, traffic, truth, growth)
+    scenarios = limit_scenarios.LimitScenarios(world, seed, traffic, growth)  # limits earned step by step
+    groups = GroupMessages(world, seed, traffic, out)  # a group message, its own random stream
     business.write_accounts(out, world, truth)
 
     try:
@@ -64,7 +69,9 @@ def generate_world(
                     progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
                 business.write_snapshots(out, world, day, truth)
             log.start_day(day)
+            scenarios.run_day(day)
             traffic.run_day(day)
+            groups.run_day(day)
             archive.write_day(day)
             messages.flush_if_large()
             day += timedelta(days=1)
@@ -73,18 +80,21 @@ def generate_world(
         archive.close()
     log.close()
     messages.close()
+    groups.close()
     optins = business.write_optins(out, world, seed, truth)
     write_consent_truth(out, traffic, optins)
     business.write_rate_card(out, truth)
     finance_world.write_inr_rate_cards(out, truth, business.VOLUME_TIERS)
     meta_billing.write_invoices(out, world, truth)
     meta_billing.write_pricing_analytics(out, world, truth)
+    CallsAndGroups(world, seed, truth).run(out)  # after the traffic: its own cast and RNG stream
 
     header = {"seed": seed, "start": start.isoformat(), "end": end.isoformat(), "app_secret": app_secret, "customers": customers}
     result = truth.as_dict(header, sum(1 for c in world.customers if c.bsuid_only))
     (out / "ground_truth.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
     growth.write(out)
     limits.write(out)
+    scenarios.write(out)
     if progress:
         progress(f"done: {truth.envelopes:,} envelopes, {customers:,} customers")
     return result

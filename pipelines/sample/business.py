@@ -41,7 +41,6 @@ class MessageLog:
         self.flawed_month = second_month if second_month <= world.end else world.start.replace(day=1)
         self.month: date | None = None
         self.rows: list[tuple] = []
-        self._tz: dict[str, timezone] = {w.waba_id: timezone(timedelta(seconds=w.utc_offset_s)) for w in world.wabas}
 
     def add(self, row: tuple) -> None:
         self.rows.append(row)
@@ -64,7 +63,7 @@ class MessageLog:
             if fmt == "csv_unix":
                 sent_at = str(ts)
             else:
-                sent_at = datetime.fromtimestamp(ts, self._tz[waba.waba_id]).isoformat()
+                sent_at = datetime.fromtimestamp(ts, timezone(timedelta(seconds=waba.utc_offset_s))).isoformat()
             out_rows.append((mid, sent_at, waba.waba_id, phone_id, recipient, mtype, tname, tlang, tcat, campaign, agent))
         ext = "parquet" if fmt == "parquet" else "csv"
         rel = f"message_logs/{month.strftime('%Y-%m')}.{ext}"

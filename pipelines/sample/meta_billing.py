@@ -15,6 +15,7 @@ import orjson
 import polars as pl
 
 from pipelines.sample import writers
+from pipelines.sample.group_messages import DELIVERIES_FILE
 from pipelines.sample.truth import Truth
 from pipelines.sample.world import World
 
@@ -25,7 +26,16 @@ def _billed(out: Path, world: World) -> pl.DataFrame:
     """One row per message Meta delivered and priced, with its local month."""
     offsets = pl.DataFrame({"waba_id": [w.waba_id for w in world.wabas], "utc_offset_s": [w.utc_offset_s for w in world.wabas],
                             "currency": [w.currency for w in world.wabas]})
-    return (pl.read_parquet(out / "ground_truth_messages.parquet")
+    # A group message is billed per participant it was delivered to (group_messages.py): its deliveries replace it.
+    columns = ["message_id", "waba_id", "sent_at", "market", "country", "delivered", "final_status", "billed_model",
+               "billed_category", "billed_type", "meta_charge_micros"]
+    messages = pl.read_parquet(out / "ground_truth_messages.parquet").select(columns)
+    deliveries = out / DELIVERIES_FILE
+    if deliveries.exists():
+        per_participant = pl.read_parquet(deliveries).select(columns)
+        replaced = per_participant.select("message_id").unique()
+        messages = pl.concat([messages.join(replaced, on="message_id", how="anti"), per_participant])
+    return (messages
             .filter(pl.col("billed_type").is_not_null() & (pl.col("delivered") | pl.col("final_status").is_null()))
             .join(offsets, on="waba_id")
             .with_columns(month=(pl.col("sent_at") + pl.duration(seconds=pl.col("utc_offset_s"))).dt.truncate("1mo").dt.date()))

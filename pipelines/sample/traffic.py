@@ -58,6 +58,9 @@ def _cumulative(pairs):
     return names, out
 
 
+CAMPAIGNS = ("promo_br", "promo_in", "promo_uk")  # one weekly campaign per WABA of world.WABAS
+
+
 class Traffic:
     def __init__(self, world: World, seed: int, truth: Truth, messages: MessageTruth, sink: Sink, log: SendLog) -> None:
         self.w = world
@@ -130,7 +133,8 @@ class Traffic:
         pick(_sample_count(r, n_active * model.IDENTITY_CHANGE_P), "identity_change", 0, 23 * 3600)
         pick(_sample_count(r, n_active * model.PREFERENCE_P), "preference", 0, 23 * 3600)
         actions.sort(key=lambda a: (a[0], a[1]))
-        campaigns = [i for i in range(len(self.w.wabas)) if (day.toordinal() + 2 * i) % model.MARKETING_EVERY == 0]
+        # the cast's WABAs run weekly campaigns; the limit scenarios' WABAs (limit_scenarios.py) send their own
+        campaigns = [i for i in range(len(CAMPAIGNS)) if (day.toordinal() + 2 * i) % model.MARKETING_EVERY == 0]
         campaign_at = ds + 13 * 3600
         done_campaigns = False
         for t, _, kind, c in actions:
@@ -293,7 +297,7 @@ class Traffic:
         n_active = len(self.active)
         for w in wabas:
             waba = self.w.wabas[w]
-            campaign = f"{day.strftime('%Y%m%d')}_{('promo_br', 'promo_in', 'promo_uk')[w]}"
+            campaign = f"{day.strftime('%Y%m%d')}_{CAMPAIGNS[w]}"
             n = _sample_count(r, n_active * model.MARKETING_P)
             for i in range(n):
                 c = self.active[r.randrange(n_active)]

@@ -44,15 +44,17 @@ class NaiveRule:
 
 
 def naive_mode() -> str:
+    """The documented default of the run setting `naive_timestamps` (read, never written)."""
     mode = os.environ.get(NAIVE_ENV, "reject").strip().lower() or "reject"
     if mode not in MODES:
         raise UserError(f"{NAIVE_ENV}={mode!r}: expected one of {', '.join(MODES)}")
     return mode
 
 
-def naive_timestamp_rule(conn: duckdb.DuckDBPyConnection, source) -> NaiveRule:
-    """The rule for one source; in `waba` mode also fills temp table `_waba_tz` from raw.accounts."""
-    mode = naive_mode()
+def naive_timestamp_rule(conn: duckdb.DuckDBPyConnection, source, mode: str | None = None) -> NaiveRule:
+    """The rule for one source (`mode` None: the environment's default); in `waba` mode also fills temp table
+    `_waba_tz` from raw.accounts."""
+    mode = mode or naive_mode()
     joins = "waba_id" in source.columns and "TIMESTAMPTZ" in source.columns.values()
     if mode == "waba" and joins:
         conn.execute("""

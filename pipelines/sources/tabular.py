@@ -170,7 +170,10 @@ def _read_csv(conn, path: Path) -> None:
 
 
 def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: TabularSource,
-                 progress: Callable[[str], None] = lambda _: None) -> dict:
+                 progress: Callable[[str], None] = lambda _: None, naive_timestamps: str | None = None) -> dict:
+    """Load new or changed files of one source; `naive_timestamps` (reject | waba) is the run setting, None its
+    environment default."""
+    naive_timestamps = naive_timestamps or naive_mode()
     ensure_table(conn, source)
     files = [f for f in find_files(landing, source.folder, source.suffixes, prefix=source.prefix)
              if not Path(f.rel_path).name.lower().startswith(source.exclude)]
@@ -179,10 +182,10 @@ def load_tabular(conn: duckdb.DuckDBPyConnection, landing: Path, source: Tabular
     broken = [f for f in todo if f.problem]
     for f, counts in zip(broken, record_problem_files(conn, source.name, broken, [source.table], progress)):
         totals.add(f, counts)
-    if naive_mode() == "waba" and source.name != "accounts" and "waba_id" in source.columns:
+    if naive_timestamps == "waba" and source.name != "accounts" and "waba_id" in source.columns:
         # Naive timestamps are read in their WABA's timezone: accounts.csv first (a no-op when loaded).
-        load_tabular(conn, landing, SOURCES_BY_NAME["accounts"], progress)
-    naive = naive_timestamp_rule(conn, source)
+        load_tabular(conn, landing, SOURCES_BY_NAME["accounts"], progress, naive_timestamps)
+    naive = naive_timestamp_rule(conn, source, naive_timestamps)
     for f in todo:
         if not f.problem:
             totals.add(f, load_tabular_file(conn, source, f, naive))

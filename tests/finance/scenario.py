@@ -60,6 +60,33 @@ class Scenario:
         self.bodies.append(envelope(waba, "messages", messages_value(statuses=items, phone_number_id=phone)))
         return self
 
+    def group_send(self, message_id: str, at: str, group: str, participants: dict[str, tuple], template: str | None = "promo",
+                   category: str | None = "MARKETING", pricing: dict | None = None, delay: int = 5):
+        """One group message (Groups API): a send-log row to the group, one 'sent' for the group, then each
+        participant's own statuses (`participants`: participant id -> statuses), `delay` seconds apart."""
+        sent = ts(at)
+        self.log.append((message_id, at + "Z", WABA, PHONE, group, "template" if template else "text",
+                         template or "", "en_US" if template else "", category or "", "", ""))
+        items = [{"id": message_id, "status": "sent", "timestamp": str(sent), "recipient_id": group, "recipient_type": "group",
+                  **({"pricing": pricing} if pricing else {})}]
+        for participant, statuses in participants.items():
+            for i, status in enumerate(statuses, start=1):
+                item = {"id": message_id, "status": status, "timestamp": str(sent + i * delay), "recipient_id": group,
+                        "recipient_type": "group", "recipient_participant_id": participant}
+                if status == "failed":
+                    item["errors"] = [{"code": 131026, "title": "Message undeliverable"}]
+                items.append(item)
+        self.bodies.append(envelope(WABA, "messages", messages_value(statuses=items, phone_number_id=PHONE)))
+        return self
+
+    def member_says(self, message_id: str, at: str, group: str, sender: str):
+        """A participant's message in a group (the webhook names the group in group_id)."""
+        message = {"from": sender, "group_id": group, "id": message_id, "timestamp": str(ts(at)), "type": "text",
+                   "text": {"body": "hi all"}}
+        self.bodies.append(envelope(WABA, "messages", messages_value(
+            messages=[message], contacts=[{"wa_id": sender, "profile": {"name": "M"}}], phone_number_id=PHONE)))
+        return self
+
     def status(self, message_id: str, status: str, at: str, to: str = US):
         item = {"id": message_id, "status": status, "timestamp": str(ts(at)), "recipient_id": to}
         self.bodies.append(envelope(WABA, "messages", messages_value(statuses=[item])))
@@ -106,5 +133,8 @@ class Scenario:
             conn.close()
 
     def ledger(self, columns: str = "message_id, pricing_type, billable, charge") -> list[tuple]:
-        return [tuple(float(v) if hasattr(v, "as_tuple") else v for v in row)
-                for row in self.rows(f"SELECT {columns} FROM marts.message_ledger ORDER BY message_id")]
+        return self.ledger_rows(f"SELECT {columns} FROM marts.message_ledger ORDER BY message_id")
+
+    def ledger_rows(self, sql: str) -> list[tuple]:
+        """Rows of any query, decimals as floats (as ledger())."""
+        return [tuple(float(v) if hasattr(v, "as_tuple") else v for v in row) for row in self.rows(sql)]

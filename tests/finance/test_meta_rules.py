@@ -214,3 +214,63 @@ def test_spend_on_unverified_bundled_rows_is_counted_everywhere_and_warned(s):
     with open_warehouse(s.warehouse) as conn:
         outcome = check.evaluate(conn)
     assert check.level == WARN and not outcome.passed and f"USD {float(row['rate']):.6f}" in outcome.observed
+
+
+def test_a_free_entry_point_conversation_closes_the_open_ones_and_blocks_new_ones_until_it_expires(s):
+    # M-CBP "Free Entry Point conversations": the conversation opens when the reply is delivered and lasts 72 hours;
+    # when it opens it closes all other open conversations with the customer, and no new conversation opens until it
+    # expires; "Conversation duration": conversations last 24 hours unless closed by a newly opened one. 2024-08 is
+    # cbp_2023_06 (only service conversations have a free tier). Statuses arrive 5 s after the send.
+    s.rate("North America", "marketing", "0.0250", effective="2023-06-01")
+    s.rate("North America", "utility", "0.0150", effective="2023-06-01")
+    s.send("mk1", "2024-08-05T08:00:00")                                        # marketing conversation, 0.0250
+    s.send("ut1", "2024-08-05T09:00:00", template="notice", category="UTILITY")  # utility conversation, 0.0150
+    s.customer_says("ad", "2024-08-05T10:00:00", referral=True)
+    s.send("reply", "2024-08-05T10:30:00", template=None, category=None)         # free entry point opens 10:30:05
+    s.send("mk2", "2024-08-05T12:00:00")        # inside mk1's 24 h, but mk1 is closed and none opens: free
+    s.send("ut2", "2024-08-07T09:00:00", template="notice", category="UTILITY")  # still inside the 72 h: free
+    s.send("mk3", "2024-08-08T10:31:00")        # the free entry point expired at 10:30:05: a new marketing one
+    s.build()
+    rows = {r[0]: r[1:] for r in s.ledger("message_id, pricing_type, conversation_id, charge")}
+    assert [rows[m][0] for m in ("mk1", "ut1", "reply", "mk2", "ut2", "mk3")] == [
+        "regular", "regular", "free_entry_point", "free_entry_point", "free_entry_point", "regular"]
+    assert rows["mk2"][1] == rows["ut2"][1] == rows["reply"][1] != rows["mk1"][1]
+    # Hand computation: 0.0250 (mk1) + 0.0150 (ut1) + 0.0250 (mk3) = 0.0650.
+    assert s.rows("SELECT sum(charge)::VARCHAR FROM marts.message_ledger") == [("0.065000",)]
+    assert s.rows("""SELECT category, pricing_type, expires_at::VARCHAR, closed_at::VARCHAR FROM marts.conversations
+                     ORDER BY opened_at""") == [
+        ("marketing", "regular", "2024-08-06 08:00:05+00", "2024-08-05 10:30:05+00"),
+        ("utility", "regular", "2024-08-06 09:00:05+00", "2024-08-05 10:30:05+00"),
+        ("service", "free_entry_point", "2024-08-08 10:30:05+00", "2024-08-08 10:30:05+00"),
+        ("marketing", "regular", "2024-08-09 10:31:05+00", "2024-08-09 10:31:05+00")]
+
+
+def test_the_card_in_force_lists_every_market_on_every_date_a_later_standalone_one_at_its_group_rate(s):
+    # M-PRICE "Pricing on the WhatsApp Business Platform" (updated Jul 1, 2026): Poland is a standalone market from
+    # 2026-07-01 and was part of "Rest of Central & Eastern Europe" before; the bundled card (sourced rows of
+    # models/reference/rate_card.csv) lists 47 markets on 2026-10-01. Read at any card date, the card in force
+    # must list all 47, a market not yet standalone at the rate of the group its country then belonged to, and
+    # only the categories of that date's pricing era (2022: business- and user-initiated; 2025-07: no service).
+    import csv
+
+    from pipelines.marts import REFERENCE_DIR
+
+    with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
+        card = [r for r in csv.DictReader(handle) if r["currency"] == "USD"]
+    group_april = next(r["rate"] for r in card if (r["effective_from"], r["market"], r["category"]) == (
+        "2026-04-01", "Rest of Central & Eastern Europe", "marketing"))
+    poland_july = next(r["rate"] for r in card if (r["effective_from"], r["market"], r["category"]) == (
+        "2026-07-01", "Poland", "marketing"))
+    s.send("m1", "2026-07-06T10:00:00")
+    s.build()
+    dates = sorted({r["effective_from"] for r in card})
+    counts = dict(s.rows("SELECT as_of::VARCHAR, count(DISTINCT market) FROM marts.rate_card_in_force "
+                         "WHERE currency = 'USD' GROUP BY ALL"))
+    assert counts == {d: 47 for d in dates}
+    assert s.rows("""SELECT as_of::VARCHAR, priced_as, rate::VARCHAR FROM marts.rate_card_in_force
+                     WHERE market = 'Poland' AND category = 'marketing' AND as_of IN ('2026-04-01', '2026-07-01')
+                     ORDER BY as_of""") == [("2026-04-01", "Rest of Central & Eastern Europe", f"{float(group_april):.6f}"),
+                                            ("2026-07-01", "Poland", f"{float(poland_july):.6f}")]
+    assert s.rows("SELECT DISTINCT category FROM marts.rate_card_in_force WHERE as_of = '2022-02-01' ORDER BY 1") == [
+        ("business_initiated",), ("user_initiated",)]
+    assert s.rows("SELECT count(*) FROM marts.rate_card_in_force WHERE as_of = '2025-07-01' AND category = 'service'") == [(0,)]

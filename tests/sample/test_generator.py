@@ -149,6 +149,16 @@ class Recount:
                             self.identities.add((s["recipient_id"], s["recipient_user_id"]))
                     continue
                 assert isinstance(entry["time"], int)
+                if field in ("calls", "user_id_update") or field.startswith("group_"):
+                    # staged into their own tables; contacts and rotations feed the identity map
+                    for c in value.get("contacts", []):
+                        if "wa_id" in c and "user_id" in c:
+                            self.identities.add((c["wa_id"], c["user_id"]))
+                    for u in value.get("user_id_update", []):
+                        self.identity_changes.add(u["user_id"]["previous"] + ">" + u["user_id"]["current"])
+                        if "wa_id" in u:
+                            self.identities.add((u["wa_id"], u["user_id"]["current"]))
+                    continue
                 if field == "user_preferences":
                     for c in value.get("contacts", []):
                         if "wa_id" in c and "user_id" in c:

@@ -11,4 +11,5 @@ def compliance_specs() -> list[dg.AssetSpec]:
     return mart_specs("compliance", COMPLIANCE_MARTS, [])
 
 
-compliance_marts = marts_asset("compliance", compliance_specs, build_compliance)
+compliance_marts = marts_asset("compliance", compliance_specs, build_compliance,
+                               lambda settings: {"params": settings.consent()})

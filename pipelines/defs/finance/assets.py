@@ -11,4 +11,4 @@ def finance_specs() -> list[dg.AssetSpec]:
     return mart_specs("finance", FINANCE_MARTS, [dg.AssetKey(["marts", "message_ledger"])])
 
 
-finance_marts = marts_asset("finance", finance_specs, build_finance)
+finance_marts = marts_asset("finance", finance_specs, build_finance, lambda settings: {"params": settings.pricing()})

@@ -3,6 +3,8 @@
 import dagster as dg
 
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.run_settings import AppSecretResource, RunSettings
+from pipelines.defs.table_metadata import table_metadata
 from pipelines.sources.graph_responses import load_graph_responses
 from pipelines.sources.tabular import SOURCES_BY_NAME, load_tabular
 from pipelines.sources.webhooks import load_webhooks
@@ -10,8 +12,9 @@ from pipelines.sources.webhooks import load_webhooks
 GROUP = "ingest"
 
 
-def _metadata(totals: dict) -> dict:
-    return {k: dg.MetadataValue.int(v) for k, v in totals.items() if isinstance(v, int)}
+def _metadata(conn, table: str, totals: dict) -> dict:
+    """This load's counts, and the table's row count and column schema."""
+    return {k: dg.MetadataValue.int(v) for k, v in totals.items() if isinstance(v, int)} | table_metadata(conn, table)
 
 
 @dg.asset(
@@ -20,20 +23,23 @@ def _metadata(totals: dict) -> dict:
                 "bodies, capture records with their signature check). Redeliveries go to raw.duplicates, "
                 "unreadable lines to raw.quarantine.",
 )
-def raw_webhook_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def raw_webhook_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                           app_secret: AppSecretResource) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
-        totals = load_webhooks(conn, warehouse.landing, progress=context.log.info)
-    return dg.MaterializeResult(metadata=_metadata(totals))
+        totals = load_webhooks(conn, warehouse.landing, app_secret=app_secret.secret(), progress=context.log.info)
+        return dg.MaterializeResult(metadata=_metadata(conn, "raw.webhook_deliveries", totals))
 
 
 def _tabular_asset(name: str, description: str) -> dg.AssetsDefinition:
     source = SOURCES_BY_NAME[name]
 
     @dg.asset(key=["raw", name], group_name=GROUP, kinds={"duckdb"}, description=description)
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               run_settings: RunSettings) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
-            totals = load_tabular(conn, warehouse.landing, source, progress=context.log.info)
-        return dg.MaterializeResult(metadata=_metadata(totals))
+            totals = load_tabular(conn, warehouse.landing, source, progress=context.log.info,
+                                  naive_timestamps=run_settings.naive_timestamps)
+            return dg.MaterializeResult(metadata=_metadata(conn, source.table, totals))
 
     return _asset
 
@@ -70,7 +76,7 @@ GRAPH_FETCH_KEY = dg.AssetKey(["landing", "graph_api_responses"])
 def raw_graph_responses(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         totals = load_graph_responses(conn, warehouse.landing, progress=context.log.info)
-    return dg.MaterializeResult(metadata=_metadata(totals))
+        return dg.MaterializeResult(metadata=_metadata(conn, "raw.graph_responses", totals))
 
 
 def raw_assets() -> list[dg.AssetsDefinition]:

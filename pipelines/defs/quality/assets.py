@@ -8,6 +8,7 @@ from pipelines.defs.finance.assets import finance_specs
 from pipelines.defs.growth.assets import growth_specs
 from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.table_metadata import table_metadata
 from pipelines.defs.staging.assets import staging_specs
 from pipelines.marts import mart_descriptions
 from pipelines.quality.results import LATEST_SQL, ensure_results_table
@@ -27,6 +28,7 @@ def data_quality_results(context: dg.AssetExecutionContext, warehouse: Warehouse
         level_counts = conn.execute(f"""
             SELECT count(*), count(*) FILTER (NOT passed AND level = 'critical'), count(*) FILTER (NOT passed AND level = 'warn')
             FROM ({LATEST_SQL})""").fetchone()
+        table = table_metadata(conn, "marts.data_quality_results")
     checks, critical, warn = level_counts
     context.log.info(f"data quality: {checks} checks, {critical} critical and {warn} warn failures")
-    return dg.MaterializeResult(metadata={"checks": checks, "critical_failures": critical, "warn_failures": warn})
+    return dg.MaterializeResult(metadata={"checks": checks, "critical_failures": critical, "warn_failures": warn} | table)

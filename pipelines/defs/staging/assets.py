@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.table_metadata import table_metadata
 from pipelines.staging import build_staging, table_descriptions
 
 def staging_specs() -> list[dg.AssetSpec]:
@@ -18,14 +19,11 @@ def staging_specs() -> list[dg.AssetSpec]:
 def staging_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect() as conn:
         stats = build_staging(conn, progress=context.log.info)
-        counts = {
-            row[0]: row[1] for row in conn.execute(
-                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()
-        }
-    for spec in staging_specs():
-        name = spec.key.path[-1]
-        metadata = {"rows": dg.MetadataValue.int(counts.get(name, 0))}
+        tables = {spec.key: table_metadata(conn, f"staging.{spec.key.path[-1]}") for spec in staging_specs()}
+    for key, metadata in tables.items():
+        name = key.path[-1]
+        metadata["rows"] = metadata["dagster/row_count"]
         if name in stats:
             metadata["new_candidates"] = dg.MetadataValue.int(stats[name]["candidates"])
             metadata["new_rows"] = dg.MetadataValue.int(stats[name]["inserted"])
-        yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
