@@ -27,7 +27,7 @@ SCHEMA_ORDER = ["raw", "staging", "marts"]
 SCHEMA_INTRO = {
     "raw": "as received: one row per loaded line, row or delivery, with where it came from",
     "staging": "typed, deduplicated, in event-time order; SQL in `models/staging/`",
-    "marts": "the answers; SQL in `models/marts/`, each model's header is the comment of its table and columns",
+    "marts": "the answers; SQL in `models/marts/` (a dbt project), documented in `models/marts/_marts.yml`",
 }
 NO_COMMENT = "(no comment in the warehouse yet)"
 

@@ -1,15 +1,19 @@
 """Building the marts: the documented tables analysts and reports read.
 
-A mart model is one SQL file under models/marts/. Its header says what a row is and documents every
-column (`-- column <name>: <text>`); the builder turns that into COMMENT ON statements and refuses a
-table with an undocumented column, so the data dictionary can never fall behind. Files under
-models/marts/intermediate/ build TEMP tables other marts read; they are not part of the API.
+The mart models are a dbt project (dbt_project.yml; models under models/marts/, docs and tests in
+models/marts/_marts.yml, working tables under models/marts/intermediate/). Until dagster-dbt runs them
+(the next slice, docs/architecture.md), this builder runs the same files: it renders their `ref()`,
+`source()`, `waba_var()` and `reference_csv()` calls to the tables, session variables and paths it uses
+(an intermediate is a TEMP table `_<name>`), and turns the YAML docs into COMMENT ON, refusing a table
+with an undocumented column. Marts built in Python keep their documentation as a header in
+models/marts/<name>.sql (`-- column <name>: <text>`), which dbt ignores (.dbtignore).
 
 A domain rebuilds its marts whole, and only when something it could read changed: a new load, any
 model SQL or reference file, or the domain's parameters.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -18,13 +22,14 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import jinja2
+import yaml
 
 from pipelines.warehouse import MODELS_DIR, transaction
 
 MARTS_DIR = MODELS_DIR / "marts"
 INTERMEDIATE_DIR = MARTS_DIR / "intermediate"
 REFERENCE_DIR = MODELS_DIR / "reference"
-_HEADER = re.compile(r"^-- ?(.*)$", flags=re.M)
 _COLUMN = re.compile(r"^column (\w+): (.*)$")
 
 
@@ -41,21 +46,97 @@ class Mart:
 
 
 def _read(path: Path) -> tuple[list[str], str]:
+    """A model file's header lines and its SQL as this builder runs it."""
     text = path.read_text()
     header = []
     for line in text.splitlines():
         if not line.startswith("--"):
             break
         header.append(line[2:].strip())
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    body = body.replace("@reference/", str(REFERENCE_DIR) + "/")
+    body = "\n".join(line for line in render(text).splitlines() if not line.lstrip().startswith("--"))
     return header, body.strip().rstrip(";")
+
+
+def _ref(name: str) -> str:
+    return f"_{name}" if (INTERMEDIATE_DIR / f"{name}.sql").exists() else f"marts.{name}"
+
+
+_JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+_CONTEXT = {"ref": _ref, "source": lambda schema, name: f"{schema}.{name}",
+            "waba_var": lambda name: f"getvariable('{name}')",
+            "reference_csv": lambda file: str(REFERENCE_DIR / file),
+            "config": lambda **_: ""}
+
+
+def render(text: str) -> str:
+    """A dbt model's SQL with its Jinja calls resolved the way this builder names things."""
+    return _JINJA.from_string(text).render(_CONTEXT)
+
+
+def model_reads(path: Path) -> tuple[set[str], set[tuple[str, str]]]:
+    """The models a dbt model file `ref()`s and the (schema, table) sources it reads, from its own Jinja calls."""
+    refs: set[str] = set()
+    sources: set[tuple[str, str]] = set()
+
+    def ref(name: str) -> str:
+        refs.add(name)
+        return _ref(name)
+
+    def source(schema: str, name: str) -> str:
+        sources.add((schema, name))
+        return f"{schema}.{name}"
+
+    _JINJA.from_string(path.read_text()).render(_CONTEXT | {"ref": ref, "source": source})
+    return refs, sources
+
+
+@functools.lru_cache(maxsize=None)
+def mart_upstream(name: str) -> frozenset[tuple[str, str]]:
+    """(schema, table) of every table a SQL mart reads: the marts it refs and the sources it reads, looking
+    through the intermediates (working tables, not assets) it refs to what they read."""
+    upstream: set[tuple[str, str]] = set()
+    pending, seen = [MARTS_DIR / f"{name}.sql"], set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        refs, sources = model_reads(path)
+        upstream |= sources
+        for ref in refs:
+            if (INTERMEDIATE_DIR / f"{ref}.sql").exists():
+                pending.append(INTERMEDIATE_DIR / f"{ref}.sql")
+            else:
+                upstream.add(("marts", ref))
+    return frozenset(upstream)
+
+
+def is_sql_model(name: str) -> bool:
+    """A mart built by SQL (a dbt model), as opposed to one built in Python whose file only documents it."""
+    return name in model_docs(MARTS_DIR)
+
+
+def model_docs(folder: Path) -> dict[str, dict]:
+    """name -> the model's entry (description, columns) in the folder's dbt YAML files."""
+    docs = {}
+    for path in sorted(folder.glob("_*.yml")):
+        docs |= _yaml_models(path, path.stat().st_mtime_ns)
+    return docs
+
+
+@functools.lru_cache(maxsize=8)
+def _yaml_models(path: Path, mtime_ns: int) -> dict[str, dict]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: a definitions load reads this often
+    return {model["name"]: model for model in (yaml.load(path.read_text(), Loader=loader) or {}).get("models", [])}
 
 
 def load_mart(name: str) -> Mart:
     header, body = _read(MARTS_DIR / f"{name}.sql")
-    description, columns = parse_header(header)
-    return Mart(name, body, re.sub(r"^marts\.\w+: ", "", description), columns)
+    docs = model_docs(MARTS_DIR).get(name)
+    if docs is None:  # built in Python: documented by its header
+        description, columns = parse_header(header)
+        return Mart(name, body, re.sub(r"^marts\.\w+: ", "", description), columns)
+    return Mart(name, body, docs["description"], {c["name"]: c["description"] for c in docs.get("columns", [])})
 
 
 def parse_header(header: list[str], skip: re.Pattern | None = None) -> tuple[str, dict[str, str]]:
@@ -94,7 +175,8 @@ def build_mart(conn: duckdb.DuckDBPyConnection, name: str) -> int:
 
 def document(conn: duckdb.DuckDBPyConnection, mart: Mart) -> None:
     """COMMENT ON the table and each column from the model's header; every column must be documented."""
-    comment_on(conn, "marts", mart.name, mart.description, mart.columns, f"models/marts/{mart.name}.sql")
+    comment_on(conn, "marts", mart.name, mart.description, mart.columns,
+               f"models/marts/{mart.name}.sql (documented in models/marts/_marts.yml)")
 
 
 def comment_on(conn: duckdb.DuckDBPyConnection, schema: str, name: str, description: str,

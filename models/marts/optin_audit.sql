@@ -1,63 +1,8 @@
--- marts.optin_audit: one row per business-initiated message (every template send, delivered or not), with the
--- consent that allowed it or why none did. Read against marts.consent_timeline as of the send time (an event at
--- the same second as the send counts as before it). The first finding that applies wins (docs/compliance.md gives
--- each rule's source):
---   1 opted_out                 an opt-out (recorded, or a keyword written in the chat) covering the category, under
---                               the consent_scope setting, at or after the latest covering opt-in and not taken back
---                               by a resume keyword;
---   2 marketing_stopped         a marketing template while the customer's latest marketing preference under the
---                               consent_scope setting is a stop: a user_preferences 'stop', or a message Meta failed
---                               with 131050 (its send proves a stop was in force), with no 'resume' since;
---   3 number_reassigned         the only covering opt-in was given before the number passed on (its holder announced
---                               a move to another number): the message reached whoever holds the number now;
---   4 covered_identity_changed  covered, but a number, user-id or identity change of the person came between the
---                               opt-in and the send: consent stands, flagged for review (re-verify the customer);
---   5 covered                   an opt-in covering the category was in force;
---   6 user_initiated_window     no covering opt-in, but sent inside a customer-service window the customer opened by
---                               writing to that number (within 24 hours): a reply, not a business-initiated contact;
---   7 out_of_scope              opted in before the send, but only for other categories;
---   8 after_send                the first covering opt-in (under the id the message went to, or one linked to it)
---                               came after the send;
---   9 missing                   no covering opt-in recorded at all.
--- Opt-ins apply as recorded: with a waba_id to that WABA only, without one to all. Opt-outs and marketing stops apply
--- by consent_scope: portfolio (default: every WABA of the business portfolio that recorded it), waba, or number.
--- After a number passed on, what was recorded under it before (opt-ins, opt-outs, stops) is the previous holder's and
--- only decides number_reassigned. A message whose WABA or number is unknown is held against every consent record.
--- column message_id: Meta's message id.
--- column waba_id: WABA that sent it.
--- column phone_number_id: Business phone number that sent it.
--- column customer_id: Recipient: wa_id, else business-scoped user id.
--- column market: Meta pricing market of the recipient.
--- column sent_at: Send time (UTC).
--- column sent_day: Send date in the WABA's timezone (staging.accounts).
--- column category: Category consent is checked for: the template's category by our records, else Meta's (authentication_international counts as authentication, marketing_lite as marketing).
--- column template_name: Template sent.
--- column campaign: Campaign from the send log.
--- column final_status: failed, read, delivered, sent or no_status (marts.message_ledger).
--- column error_code: Meta's error code when it failed (131050: marketing stopped, 131049: ecosystem limit).
--- column consent_status: opted_out, marketing_stopped, number_reassigned, covered_identity_changed, covered, user_initiated_window, out_of_scope, after_send or missing (first match in that order, see above). covered, covered_identity_changed and user_initiated_window are permitted sends.
--- column permitted: True for covered, covered_identity_changed and user_initiated_window.
--- column consent_scope: The consent_scope setting the row was decided under (portfolio, waba or number).
--- column in_service_window: The customer had written to this number within the 24 hours before the send (marts.message_ledger).
--- column optin_at: The opt-in the finding is about: the covering one (covered, covered_identity_changed, and opted_out / marketing_stopped when one exists), the previous holder's (number_reassigned), the latest of another scope (out_of_scope), the first covering one after the send (after_send).
--- column optin_source: Where that opt-in was collected.
--- column optin_scope: Its scope.
--- column evidence_ref: Its evidence reference.
--- column optin_recorded_under: Id it was recorded under (differs from customer_id when found through a link or an earlier number).
--- column optin_wording: The wording that opt-in records (NULL when the register has none).
--- column optin_business_name: The business that opt-in names (NULL when the register does not say).
--- column blocking_event: What made the send not permitted: opt_out (opted_out; source in the reason), marketing_stop or error_131050 (marketing_stopped), the number change (number_reassigned).
--- column blocking_event_at: When that happened (for error_131050: when the failed message was sent).
--- column blocking_evidence_ref: Its evidence: the opt-out's evidence reference or chat message id, the preference's landing file and line or the failed message's id, the system message id.
--- column review_event: For covered_identity_changed: the latest change between the opt-in and the send (customer_identity_changed, user_changed_number, ...).
--- column review_event_at: When it happened.
--- column review_evidence_ref: Its system message id.
--- column reason: In words, what decided the status.
--- column person_id: The person the message reached (marts.message_ledger.person_id, from marts.customer_persons).
+-- generated by convert_to_dbt.py from the model's former header; docs: _marts.yml
 WITH settings AS (
-    SELECT coalesce(getvariable('consent_scope'), 'portfolio') AS consent_scope
+    SELECT coalesce({{ waba_var('consent_scope') }}, 'portfolio') AS consent_scope
 ), portfolios AS (
-    SELECT waba_id, coalesce(min(business_portfolio_id), waba_id) AS portfolio_id FROM staging.accounts GROUP BY waba_id
+    SELECT waba_id, coalesce(min(business_portfolio_id), waba_id) AS portfolio_id FROM {{ source('staging', 'accounts') }} GROUP BY waba_id
 ), messages AS (
     SELECT l.message_id, l.waba_id, l.phone_number_id, l.customer_id, l.market, l.sent_at,
            (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS sent_day,
@@ -66,8 +11,8 @@ WITH settings AS (
                 ELSE c.category END AS category,
            l.template_name, l.campaign, l.final_status, l.error_code, l.in_service_window,
            coalesce(l.waba_id, '') || '/' || coalesce(l.phone_number_id, '') AS sender, l.person_id
-    FROM marts.message_ledger l
-    LEFT JOIN staging.accounts a USING (waba_id)
+    FROM {{ ref('message_ledger') }} l
+    LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
     CROSS JOIN LATERAL (SELECT coalesce(l.template_category, l.category) AS category) c
     -- A message missing from the send log is a template when Meta priced it as one (as finance decides).
     WHERE l.message_type = 'template'
@@ -82,7 +27,7 @@ WITH settings AS (
     SELECT DISTINCT category FROM messages WHERE category IS NOT NULL
 ), events AS (
     SELECT t.*, coalesce(p.portfolio_id, t.waba_id) AS portfolio_id
-    FROM marts.consent_timeline t LEFT JOIN portfolios p USING (waba_id)
+    FROM {{ ref('consent_timeline') }} t LEFT JOIN portfolios p USING (waba_id)
     WHERE t.effect IN ('grant', 'revoke', 'restore', 'stop', 'resume', 'number_passed', 'identity_signal')
 ), applied AS (
     -- Each consent record, once per sender it applies to: opt-ins as recorded, opt-outs and stops by consent_scope.

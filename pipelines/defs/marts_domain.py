@@ -7,12 +7,22 @@ import dagster as dg
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 from pipelines.defs.table_metadata import table_metadata
-from pipelines.marts import mart_descriptions
+from pipelines.marts import is_sql_model, mart_descriptions, mart_upstream
+
+# Assets a mart can depend on; raw.load_audit (bookkeeping the marts read for file names) is not an asset.
+ASSET_SCHEMAS = ("staging", "marts")
 
 
-def mart_specs(group: str, marts: list[str], deps: list[dg.AssetKey]) -> list[dg.AssetSpec]:
+def sql_mart_deps(name: str) -> list[dg.AssetKey]:
+    """What a SQL mart reads, from its dbt refs and sources (through its intermediates)."""
+    return [dg.AssetKey(list(table)) for table in sorted(mart_upstream(name)) if table[0] in ASSET_SCHEMAS]
+
+
+def mart_specs(group: str, marts: list[str], python_deps: list[dg.AssetKey]) -> list[dg.AssetSpec]:
+    """A spec per mart: a SQL mart depends on what its model reads; a mart built in Python on `python_deps`."""
     return [
-        dg.AssetSpec(key=["marts", name], group_name=group, kinds={"duckdb"}, description=description, deps=deps)
+        dg.AssetSpec(key=["marts", name], group_name=group, kinds={"duckdb"}, description=description,
+                     deps=sql_mart_deps(name) if is_sql_model(name) else python_deps)
         for name, description in mart_descriptions(marts).items()
     ]
 

@@ -2,15 +2,13 @@
 
 import dagster as dg
 
-from pipelines.defs.finance.assets import finance_specs
 from pipelines.defs.marts_domain import mart_specs, marts_asset
-from pipelines.defs.staging.assets import staging_specs
 from pipelines.growth import GROWTH_MARTS, build_growth
 
 
 def growth_specs() -> list[dg.AssetSpec]:
-    # The limit and template marts read the finance ledger (outbound messages with their service-window flag).
-    return mart_specs("growth", GROWTH_MARTS, [s.key for s in staging_specs() + finance_specs()])
+    # The SQL marts' deps come from their models; the forecast (Python) reads the daily messaging-limit mart.
+    return mart_specs("growth", GROWTH_MARTS, [dg.AssetKey(["marts", "messaging_limit_daily"])])
 
 
 growth_marts = marts_asset("growth", growth_specs, build_growth)
