@@ -76,8 +76,8 @@ class Receiver:
                                        max_backoff=self.config.forward_max_backoff)
 
             def after_write(entries: list) -> None:
-                self.outbox.add(entries)
-                self.forwarder.added(len(entries))
+                last_id = self.outbox.add(entries)
+                self.forwarder.added(len(entries), last_id)
         self.writer = ArchiveWriter(self.config.live, self.host, self.pid, self.clock, self.config.gzip,
                                     after_write=after_write, tick_seconds=self.tick)
         self.writer.start()

@@ -66,13 +66,15 @@ class Outbox:
         self._writer = _connect(path)   # used by the archive thread only
         self._writer.execute(SCHEMA)
 
-    def add(self, entries: list[OutboxEntry]) -> None:
+    def add(self, entries: list[OutboxEntry]) -> int:
+        """Store the entries; return the id of the last one (ids grow: they end the entries just added)."""
         if not entries:
-            return
+            return 0
         with self._writer:
             self._writer.execute("BEGIN IMMEDIATE")
             self._writer.executemany("INSERT INTO outbox (received_at, signature, body) VALUES (?, ?, ?)",
                                      [(e.received_at, e.signature, e.body) for e in entries])
+            return self._writer.execute("SELECT max(entry_id) FROM outbox").fetchone()[0]
 
     def close(self) -> None:
         self._writer.close()
@@ -107,16 +109,19 @@ class Forwarder:
         self._wake = threading.Event()
         self._backoff = 0.0
         self._depth_lock = threading.Lock()
+        self._counted_through = 0   # the highest entry id the depth already counts
         self._thread = threading.Thread(target=self._run, name="waba-forward", daemon=True)
         self._refresh_depth()
 
     def start(self) -> None:
         self._thread.start()
 
-    def added(self, count: int) -> None:
-        """`count` entries were just added (by the archive thread): count them and look now."""
+    def added(self, count: int, last_id: int) -> None:
+        """`count` entries ending with id `last_id` were just added (by the archive thread): count those a
+        depth refresh has not already counted (it may have read them between their commit and this call)."""
         with self._depth_lock:
-            self.state.depth += count
+            self.state.depth += max(0, min(count, last_id - self._counted_through))
+            self._counted_through = max(self._counted_through, last_id)
         self._wake.set()
 
     def stop(self) -> None:
@@ -131,8 +136,9 @@ class Forwarder:
         """Re-read the depth and the oldest waiting entry (the forwarding lag) from the outbox."""
         self._refreshed = time.monotonic()
         with self._depth_lock:
-            self.state.depth, self.state.oldest_received_at = self._conn.execute(
-                "SELECT count(*), min(received_at) FROM outbox").fetchone()
+            self.state.depth, self.state.oldest_received_at, last_id = self._conn.execute(
+                "SELECT count(*), min(received_at), max(entry_id) FROM outbox").fetchone()
+            self._counted_through = max(self._counted_through, last_id or 0)
 
     def _run(self) -> None:
         while not self._stop.is_set():
