@@ -5,7 +5,8 @@ so its peak RSS is its own:
   load        raw + staging load of the whole landing folder (bench_ingest's `load` step)
   finance     ledger, conversations, spend rollups and reconciliation (every finance mart)
   compliance  consent timeline, opt-in audit (as-of joins) and daily coverage
-  growth      template and number health, sliding-window reach (`_reach_peaks`), forecast and back-test
+  growth      template and number health, sliding-window reach (`reach_peaks`), forecast and back-test
+(each domain is its dbt group, `dbt build --select group:<domain>` run in process, its tests included)
   export      `waba audit` over the whole window to CSV (masked)
 then checks the ledger and the audit against the generator's ground truth. Usage:
   python benchmarks/bench_marts.py [--envelopes 1M] [--world DIR] [--work DIR]
@@ -39,25 +40,18 @@ def step(name: str, landing: Path, warehouse: Path) -> dict:
         export_audit(warehouse, date.fromisoformat(truth["start"]), date.fromisoformat(truth["end"]), [],
                      warehouse.with_name("audit.csv"))
     else:
-        from pipelines.warehouse import connect
+        from pipelines.dbt_project import build
 
-        conn = connect(warehouse)
-        if name == "finance":
-            from pipelines.finance import build_finance
+        build(warehouse, select=f"group:{name}")  # in this process: its peak RSS is dbt's and DuckDB's
+        if name == "growth":
+            from pipelines.forecast import build_forecasts
+            from pipelines.warehouse import connect
 
-            build_finance(conn, force=True)
-        elif name == "compliance":
-            from pipelines.compliance import build_compliance
-
-            build_compliance(conn, force=True)
-        else:
-            from pipelines.growth import growth_steps
-
-            for step_name, run in growth_steps():
-                at = time.perf_counter()
-                run(conn)
-                timings[step_name] = time.perf_counter() - at
-        conn.close()
+            at = time.perf_counter()
+            conn = connect(warehouse)
+            build_forecasts(conn)
+            conn.close()
+            timings["forecasts"] = time.perf_counter() - at
     return {"step": name, "seconds": time.perf_counter() - started, "timings": timings,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

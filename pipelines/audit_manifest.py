@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import UserError
-from pipelines.marts import REFERENCE_DIR, intermediate_sql
+from pipelines.dbt_project import REFERENCE_DIR
 from pipelines.sources.landing import file_sha256, sql_literal_path
 
 MANIFEST_FORMAT = "waba-insights audit manifest 1"
@@ -39,7 +39,7 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> b
 def audit_settings(conn: duckdb.DuckDBPyConnection) -> dict:
     """The settings the warehouse's audit was decided under."""
     scopes = [r[0] for r in conn.execute("SELECT DISTINCT consent_scope FROM marts.optin_audit ORDER BY 1").fetchall()]
-    keywords = conn.execute(f"SELECT normalised, action, list_source FROM ({intermediate_sql('chat_keywords_in_force')}) "
+    keywords = conn.execute("SELECT normalised, action, list_source FROM intermediate.chat_keywords_in_force "
                             "ORDER BY normalised, action").fetchall()
     listed = "".join(f"{word}\t{action}\n" for word, action, _ in keywords)
     bundled = REFERENCE_DIR / "chat_keywords.csv"

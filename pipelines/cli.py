@@ -3,7 +3,6 @@ render the report site."""
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -59,17 +58,6 @@ def _version() -> str:
         return version("waba-insights")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "unknown"
-
-
-def known_regimes() -> list[str]:
-    """What --disable-regime can switch off: the pricing regimes and the allowances (e.g. free_service_2026_10),
-    from the reference CSVs the finance marts are built from (checked before loading)."""
-    reference = settings.PROJECT_ROOT / "models" / "reference"
-    names = []
-    for file, column in (("pricing_regimes.csv", "regime"), ("pricing_allowances.csv", "allowance")):
-        with (reference / file).open(newline="") as f:
-            names += [row[column] for row in csv.DictReader(f)]
-    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,12 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_settings = RunSettings(disabled_regimes=sorted(set(disabled_from_env()) | set(args.disable_regime)),
                                consent_scope=args.consent_scope or ConsentParams.from_env().consent_scope,
                                naive_timestamps=args.naive_timestamps or naive_mode())
-    disabled = set(run_settings.disabled_regimes)
-    unknown = sorted(disabled - set(known_regimes()))
-    if unknown:
-        # Before anything loads: a typo would otherwise price the whole run under the rules it meant to switch off.
-        raise UserError(f"unknown pricing regime {', '.join(unknown)} (--disable-regime / WABA_DISABLED_REGIMES); "
-                        f"known regimes and allowances: {', '.join(known_regimes())}")
+    run_settings.check()  # before anything loads: a regime typo, a bad scope
     if args.fetch:
         target = args.landing or settings.default_landing()
         if cmd_fetch(argparse.Namespace(landing=target, since=None, until=None)) != 0:

@@ -1,9 +1,9 @@
 """Compliance marts: the consent timeline, the opt-in audit of every business-initiated message, daily coverage;
 and the audit export an auditor receives.
 
-The rules are SQL in models/marts (the precedence of findings is documented in optin_audit.sql and, with each
-rule's source, in docs/compliance.md); this module orders the steps, carries the consent_scope setting and writes
-the export.
+The rules are SQL in models/marts, built by dbt (the precedence of findings is documented in optin_audit.sql and,
+with each rule's source, in docs/compliance.md); this module carries the consent_scope setting and writes the
+export.
 """
 from __future__ import annotations
 
@@ -11,16 +11,13 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
 from pipelines.errors import UserError
-from pipelines.marts import build_domain, build_intermediate, build_mart
 from pipelines.masking import install_masking
 from pipelines.warehouse import connect, published_path
 
-COMPLIANCE_MARTS = ["consent_timeline", "optin_audit", "optin_coverage_daily"]
 # In precedence order: the first that applies wins.
 CONSENT_STATUSES = ("opted_out", "marketing_stopped", "number_reassigned", "covered_identity_changed", "covered",
                     "user_initiated_window", "out_of_scope", "after_send", "missing")
@@ -44,27 +41,6 @@ class ConsentParams:
         if scope not in CONSENT_SCOPES:
             raise UserError(f"{name}={scope!r} is not a consent scope; choose one of {', '.join(CONSENT_SCOPES)}")
         return cls(scope)
-
-
-def compliance_steps(params: ConsentParams) -> list[tuple[str, Callable]]:
-    def settings(conn: duckdb.DuckDBPyConnection) -> None:
-        conn.execute("SET VARIABLE consent_scope = ?::VARCHAR", [params.consent_scope])
-
-    steps: list[tuple[str, Callable]] = [
-        ("_settings", settings),
-        ("_aliases", lambda conn: build_intermediate(conn, "customer_aliases")),
-        ("_chat_keywords", lambda conn: build_intermediate(conn, "chat_keywords_in_force")),
-    ]
-    steps += [(name, lambda conn, name=name: build_mart(conn, name)) for name in COMPLIANCE_MARTS]
-    return steps
-
-
-def build_compliance(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None] = lambda _: None,
-                     force: bool = False, params: ConsentParams | None = None) -> dict[str, int]:
-    """Build the compliance marts; reads marts.message_ledger, so finance must be built first."""
-    params = params or ConsentParams.from_env()
-    return build_domain(conn, "compliance", compliance_steps(params), {"consent_scope": params.consent_scope},
-                        progress=progress, force=force)
 
 
 # The export's columns, in order: (CSV column, SQL over the audit row `r` and the masked ids). The one place the

@@ -1,27 +1,21 @@
 """Finance marts: the per-message cost ledger, conversations, spend rollups and reconciliation.
 
 The pricing rules are data (models/reference/pricing_regimes.csv, calling_codes.csv, rate_card.csv) and
-the work is SQL in models/marts; this module only orders the steps and sets the run's parameters.
+the work is SQL in models/marts, built by dbt; this module holds the run's pricing parameters and the table
+`waba reprice` writes.
 """
 from __future__ import annotations
 
+import csv
 import os
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 import duckdb
 
+from pipelines.dbt_project import REFERENCE_DIR
 from pipelines.errors import UserError
-from pipelines.marts import build_domain, build_intermediate, build_mart, document, load_mart
-
-REFERENCE_MARTS = ["pricing_regimes", "pricing_allowances", "pricing_categories", "market_prefixes", "rate_card"]
-PRICING_STEPS = ["outbound_messages", "priced_messages", "conversation_members", "charged_units"]
-FINANCE_MARTS = REFERENCE_MARTS + [
-    "rate_card_in_force", "customer_persons", "conversations", "message_ledger", "group_message_deliveries", "spend_daily", "spend_monthly_by_template", "spend_monthly_by_campaign",
-    "cost_reconciliation",
-]
-
+from pipelines.marts import document, load_mart
 
 SCENARIO_TABLE = "marts.reprice_scenarios"
 
@@ -38,10 +32,23 @@ class PricingParams:
         return cls(tuple(sorted(set(names) | set(extra_disabled))))
 
 
-def set_pricing_params(conn: duckdb.DuckDBPyConnection, params: PricingParams) -> None:
-    conn.execute("SET VARIABLE disabled_regimes = ?::VARCHAR[]", [list(params.disabled_regimes)])
-    conn.execute("SET VARIABLE forced_regime = ?::VARCHAR", [params.forced_regime])
-    conn.execute("SET VARIABLE rates_as_of = ?::DATE", [params.rates_as_of])
+def known_regimes() -> list[str]:
+    """What --disable-regime can switch off: the pricing regimes and the allowances (e.g. free_service_2026_10),
+    from the reference CSVs the finance marts are built from (checked before loading)."""
+    names = []
+    for file, column in (("pricing_regimes.csv", "regime"), ("pricing_allowances.csv", "allowance")):
+        with (REFERENCE_DIR / file).open(newline="") as f:
+            names += [row[column] for row in csv.DictReader(f)]
+    return names
+
+
+def check_disabled_regimes(names) -> None:
+    """Every name switched off must be a regime or an allowance: a typo would price the run under the rules it meant
+    to switch off."""
+    unknown = sorted(set(names) - set(known_regimes()))
+    if unknown:
+        raise UserError(f"unknown pricing regime {', '.join(unknown)} (--disable-regime / WABA_DISABLED_REGIMES); "
+                        f"known regimes and allowances: {', '.join(known_regimes())}")
 
 
 def check_regime_names(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...], allowances: bool = False) -> None:
@@ -55,13 +62,6 @@ def check_regime_names(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...], 
         raise UserError(f"unknown {what} {', '.join(unknown)}; known: {', '.join(known)}")
 
 
-def price_messages(conn: duckdb.DuckDBPyConnection, params: PricingParams) -> None:
-    """Build the TEMP pricing tables the ledger, conversations and re-pricing scenarios read."""
-    set_pricing_params(conn, params)
-    for name in PRICING_STEPS:
-        build_intermediate(conn, name)
-
-
 def ensure_scenario_table(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"""CREATE TABLE IF NOT EXISTS {SCENARIO_TABLE} (
         scenario VARCHAR, regime VARCHAR, rate_card VARCHAR, rates_as_of DATE, period_from DATE, period_to DATE,
@@ -71,27 +71,3 @@ def ensure_scenario_table(conn: duckdb.DuckDBPyConnection) -> None:
     document(conn, load_mart("reprice_scenarios"))
 
 
-def finance_steps(params: PricingParams) -> tuple[list[tuple[str, Callable]], list[tuple[str, Callable]]]:
-    """(prepare, steps): reference marts and the TEMP pricing tables, then the marts built from them."""
-    def reference(name: str) -> Callable:
-        def step(conn):
-            set_pricing_params(conn, params)
-            build_mart(conn, name)
-            if name == "pricing_allowances":
-                check_regime_names(conn, params.disabled_regimes, allowances=True)
-        return step
-
-    prepare: list[tuple[str, Callable]] = [(name, reference(name)) for name in REFERENCE_MARTS]
-    prepare.append(("_pricing", lambda conn: price_messages(conn, params)))
-    steps: list[tuple[str, Callable]] = [(name, lambda conn, name=name: build_mart(conn, name))
-                                         for name in FINANCE_MARTS if name not in REFERENCE_MARTS]
-    steps.append(("_reprice_scenarios", ensure_scenario_table))  # written by `waba reprice`, kept across runs
-    return prepare, steps
-
-
-def build_finance(conn: duckdb.DuckDBPyConnection, params: PricingParams | None = None,
-                  progress: Callable[[str], None] = lambda _: None, force: bool = False) -> dict[str, int]:
-    params = params or PricingParams.from_env()
-    prepare, steps = finance_steps(params)
-    return build_domain(conn, "finance", steps, {"disabled": params.disabled_regimes}, progress=progress, force=force,
-                        prepare=prepare)

@@ -1,8 +1,10 @@
 """`waba reprice`: what a period would have cost under another pricing regime or rate card.
 
-The same pricing SQL the ledger uses runs with one regime forced onto every message (and optionally one
-date's rates, or a rate card file swapped in for the duration of the computation); the aggregated result
-is kept in marts.reprice_scenarios beside what the period actually cost.
+The same pricing models the ledger is built from (the dbt models outbound_messages, priced_messages,
+conversation_members, charged_units) run again with one regime forced onto every message (and optionally
+one date's rates, or a rate card file in place of the warehouse's) into a working schema of their own; the
+aggregated result is kept in marts.reprice_scenarios beside what the period actually cost, and the working
+schema is dropped.
 """
 from __future__ import annotations
 
@@ -13,18 +15,21 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import UserError
-from pipelines.finance import SCENARIO_TABLE, PricingParams, check_regime_names, ensure_scenario_table, price_messages
+from pipelines import dbt_project
+from pipelines.finance import SCENARIO_TABLE, check_regime_names, ensure_scenario_table
 from pipelines.sources import meta_rate_cards
 from pipelines.warehouse import connect, publish
 
 RATE_CARD_COLUMNS = ("effective_from", "market", "category", "currency", "rate")
+# Where a scenario's pricing models are written while it is computed, and the models it runs.
+WORK_SCHEMA = "reprice_work"
+PRICING_MODELS = ("outbound_messages", "priced_messages", "conversation_members", "charged_units")
 
 # Grouped the same way on both sides: local month of the send, WABA, market, billed category, currency.
 ACTUAL_SQL = """
-    SELECT date_trunc('month', local_sent_date)::DATE AS month, waba_id, market, billed_category AS category, currency,
+    SELECT local_month AS month, waba_id, market, billed_category AS category, currency,
            coalesce(sum(charged_units), 0)::BIGINT AS actual_units, coalesce(sum(charge), 0) AS actual_charge
-    FROM (SELECT l.*, (l.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS local_sent_date
-          FROM marts.message_ledger l LEFT JOIN staging.accounts a USING (waba_id))
+    FROM marts.message_ledger
     WHERE local_sent_date BETWEEN $from AND $to
     GROUP BY ALL
 """
@@ -34,7 +39,7 @@ SCENARIO_SQL = """
            CASE WHEN u.unit_kind = 'group_delivery' THEN p.market ELSE u.market END AS market, u.billed_category AS category,
            u.currency, count(*) FILTER (u.pricing_type = 'regular') AS scenario_units, sum(u.charge) AS scenario_charge,
            count(*) FILTER (u.pricing_type = 'regular' AND u.charge IS NULL) AS unpriced_units
-    FROM _charged_units u JOIN _priced_messages p ON p.message_id = u.first_message_id
+    FROM reprice_work.charged_units u JOIN reprice_work.priced_messages p ON p.message_id = u.first_message_id
     WHERE u.unit_kind IN ('message', 'group_delivery', 'conversation') AND p.local_sent_date BETWEEN $from AND $to
     GROUP BY ALL
 """
@@ -53,8 +58,8 @@ class Scenario:
     rates_as_of: date | str | None = REGIME_DATE  # a date, REGIME_DATE (the regime's effective date) or None (send dates)
 
 
-def _swap_rate_card(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Replace marts.rate_card inside the caller's transaction (rolled back afterwards)."""
+def _scenario_rate_card(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The file's card as reprice_work.rate_card, which the scenario's pricing models read instead of marts.rate_card."""
     if not path.is_file():
         raise UserError(f"{path}: rate card file not found")
     if meta_rate_cards.is_meta_layout(path):
@@ -70,13 +75,13 @@ def _swap_rate_card(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
     if missing:
         raise UserError(f"{path}: missing column(s) {', '.join(missing)} (need {', '.join(RATE_CARD_COLUMNS)})")
     optional = {c: c if c in columns else "NULL" for c in ("volume_from", "volume_to")}
-    conn.execute(f"""CREATE OR REPLACE TABLE marts.rate_card AS
+    conn.execute(f"""CREATE OR REPLACE TABLE {WORK_SCHEMA}.rate_card AS
         SELECT try_cast(effective_from AS DATE) AS effective_from, market, lower(category) AS category,
                upper(currency) AS currency, try_cast(rate AS DECIMAL(18, 6)) AS rate,
                coalesce(try_cast({optional['volume_from']} AS BIGINT), 0) AS volume_from,
                try_cast({optional['volume_to']} AS BIGINT) AS volume_to, 'file' AS verification, 'file' AS source
         FROM _card_file""")
-    bad = conn.execute("SELECT count(*) FROM marts.rate_card WHERE effective_from IS NULL OR rate IS NULL "
+    bad = conn.execute(f"SELECT count(*) FROM {WORK_SCHEMA}.rate_card WHERE effective_from IS NULL OR rate IS NULL "
                        "OR market IS NULL OR category IS NULL OR currency IS NULL").fetchone()[0]
     if bad:
         raise UserError(f"{path}: {bad} rows do not have a date in effective_from, a number in rate, and a market, "
@@ -113,7 +118,33 @@ def run_scenario(warehouse: Path, scenario: Scenario) -> tuple[Scenario, list[tu
         if scenario.rates_as_of == REGIME_DATE:
             scenario = replace(scenario, rates_as_of=conn.execute(
                 "SELECT effective_from FROM marts.pricing_regimes WHERE regime = ?", [scenario.regime]).fetchone()[0])
-        actual, priced = _compute(conn, scenario)
+        period = {"from": scenario.start, "to": scenario.end}
+        actual = {r[:5]: r[5:] for r in conn.execute(ACTUAL_SQL, period).fetchall()}
+        _fresh_work_schema(conn)
+        if scenario.rate_card is not None:
+            _scenario_rate_card(conn, scenario.rate_card)
+    except BaseException:
+        _drop_work_schema(conn)
+        conn.close()
+        raise
+    conn.close()
+    try:
+        _price(warehouse, scenario)
+        rows = _record(warehouse, scenario, actual, period)
+    finally:
+        conn = connect(warehouse)
+        _drop_work_schema(conn)
+        conn.execute("CHECKPOINT")
+        conn.close()
+    publish(warehouse)
+    return scenario, rows
+
+
+def _record(warehouse: Path, scenario: Scenario, actual: dict, period: dict) -> list[tuple]:
+    """The scenario's rows beside the actual ones, replacing any earlier run of the same scenario."""
+    conn = connect(warehouse)
+    try:
+        priced = {r[:5]: r[5:] for r in conn.execute(SCENARIO_SQL, period).fetchall()}
         rows = _combine(actual, priced)
         ensure_scenario_table(conn)
         conn.execute("BEGIN TRANSACTION")
@@ -122,25 +153,27 @@ def run_scenario(warehouse: Path, scenario: Scenario) -> tuple[Scenario, list[tu
             (scenario.name, scenario.regime, str(scenario.rate_card) if scenario.rate_card else "warehouse",
              scenario.rates_as_of, scenario.start, scenario.end, *row) for row in rows])
         conn.execute("COMMIT")
-        conn.execute("CHECKPOINT")
+        return rows
     finally:
         conn.close()
-    publish(warehouse)
-    return scenario, rows
 
 
-def _compute(conn: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[dict, dict]:
-    period = {"from": scenario.start, "to": scenario.end}
-    actual = {r[:5]: r[5:] for r in conn.execute(ACTUAL_SQL, period).fetchall()}
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        if scenario.rate_card is not None:
-            _swap_rate_card(conn, scenario.rate_card)
-        price_messages(conn, PricingParams(forced_regime=scenario.regime, rates_as_of=scenario.rates_as_of))
-        priced = {r[:5]: r[5:] for r in conn.execute(SCENARIO_SQL, period).fetchall()}
-    finally:
-        conn.execute("ROLLBACK")  # the swapped card and the scenario's temp tables are not kept
-    return actual, priced
+def _fresh_work_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    _drop_work_schema(conn)  # a scenario killed midway leaves its working tables
+    conn.execute(f"CREATE SCHEMA {WORK_SCHEMA}")
+
+
+def _drop_work_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(f"DROP SCHEMA IF EXISTS {WORK_SCHEMA} CASCADE")
+
+
+def _price(warehouse: Path, scenario: Scenario) -> None:
+    """The pricing models under the scenario's regime and rates, into the working schema (with the file's card,
+    already there, in place of marts.rate_card)."""
+    models = list(PRICING_MODELS) + (["rate_card"] if scenario.rate_card is not None else [])
+    dbt_project.build(warehouse, select=" ".join(PRICING_MODELS), command="run", parse=True,
+                      forced_regime=scenario.regime, rates_as_of=scenario.rates_as_of,
+                      scenario_schema=WORK_SCHEMA, scenario_models=models)
 
 
 def _combine(actual: dict, priced: dict) -> list[tuple]:

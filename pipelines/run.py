@@ -138,8 +138,7 @@ def _summarise(warehouse: Path, reports: Path, last_load: int, seconds: float) -
             "ORDER BY file_path",
             [last_load]).fetchall()]
         summary.staging_rows = dict(conn.execute(
-            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'staging' "
-            "AND table_name NOT IN ('staged_loads', 'model_state', 'code_version')"
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'staging'"
         ).fetchall())
         return summary
     finally:

@@ -59,8 +59,14 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     conn.execute("SET TimeZone = 'UTC'")
     # DuckDB would otherwise take 80% of RAM; past this it spills to disk instead.
     conn.execute(f"SET memory_limit = '{limit}'")
-    conn.execute((MODELS_DIR / "macros.sql").read_text())
+    install_macros(conn)
     return conn
+
+
+def install_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """The SQL macros every model may use (models/macros.sql), as TEMP macros of this connection; dbt's
+    connections get them from pipelines/dbt_plugin.py."""
+    conn.execute((MODELS_DIR / "macros.sql").read_text())
 
 
 @contextmanager

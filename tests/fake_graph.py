@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
 from pipelines.sources.graph_api import GraphSettings
 
 ANALYTICS_FIELDS = ("pricing_analytics", "conversation_analytics")
@@ -122,3 +124,10 @@ def quick_settings(fake: "FakeGraph", token: str, wabas: tuple[str, ...], **over
     """Client settings against the fake server with short timeouts and backoffs, so retry tests take milliseconds."""
     values = {"base_url": fake.url, "timeout": 1.0, "max_retries": 2, "backoff_base": 0.01, "max_wait": 0.05}
     return GraphSettings(token, wabas, **{**values, **overrides})
+
+
+@pytest.fixture
+def fake():
+    """A fake Graph API server for one test; a test module imports this fixture to use it."""
+    with FakeGraph() as server:
+        yield server

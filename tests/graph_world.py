@@ -1,7 +1,8 @@
 """What the fake Graph API serves for WABA 123: Meta-shaped phone numbers, templates and analytics."""
 from calendar import timegm
 
-from fake_graph import FakeGraph, Reply
+from fake_graph import FakeGraph, Reply, quick_settings
+from pipelines.sources.graph_api import GraphSettings
 
 DAY = timegm((2026, 11, 27, 0, 0, 0))      # the day the analytics below describe
 OLD_DAY = timegm((2025, 6, 2, 0, 0, 0))   # a conversation-based-pricing day
@@ -64,3 +65,8 @@ def serve_world(fake: FakeGraph) -> None:
     ids = [t["id"] for page in TEMPLATE_PAGES for t in page]
     fake.add(f"{V}/{WABA}/template_analytics", Reply(body=template_analytics(ids[:10])),
              Reply(body=template_analytics(ids[10:])))
+
+
+def world_settings(fake: FakeGraph, **overrides) -> GraphSettings:
+    """Client settings for this world's token and WABA against the fake server (quick timeouts and backoffs)."""
+    return quick_settings(fake, TOKEN, (WABA,), **overrides)

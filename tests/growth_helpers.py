@@ -5,8 +5,8 @@ from pathlib import Path
 
 from conftest import envelope, load_all, messages_value, write_lines
 
-from pipelines.finance import build_finance
-from pipelines.growth import build_growth
+from pipelines.dbt_project import build as build_models
+from pipelines.forecast import build_forecasts
 from pipelines.warehouse import open_warehouse
 
 
@@ -91,6 +91,6 @@ def management(landing: Path, name: str, rows: list[tuple[str, str, str, dict]])
 
 def build(warehouse: Path, landing: Path) -> None:
     load_all(warehouse, landing)
+    build_models(warehouse, select="group:finance group:growth")
     with open_warehouse(warehouse) as conn:
-        build_finance(conn)
-        build_growth(conn)
+        build_forecasts(conn)

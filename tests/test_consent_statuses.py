@@ -23,10 +23,8 @@ import duckdb
 import pytest
 
 from conftest import envelope, fetch, load_all, messages_value, write_lines
-from pipelines.compliance import ConsentParams, build_compliance
-from pipelines.finance import build_finance
+from pipelines.dbt_project import build as build_models
 from pipelines.masking import install_masking
-from pipelines.warehouse import open_warehouse
 
 W1, W2, W3 = "WABA_1", "WABA_2", "WABA_3"  # W1 and W2: one business portfolio; W3: another business
 N1A, N1B, N2, N3 = "PN_1A", "PN_1B", "PN_2", "PN_3"
@@ -137,9 +135,7 @@ def write_landing(landing: Path, optins=OPTINS, keywords: list[tuple] | None = N
 
 def build(landing: Path, warehouse: Path, scope: str = "portfolio") -> Path:
     load_all(warehouse, landing)
-    with open_warehouse(warehouse) as conn:
-        build_finance(conn)
-        build_compliance(conn, params=ConsentParams(scope), force=True)
+    build_models(warehouse, select="group:finance group:compliance", consent_scope=scope)
     return warehouse
 
 
@@ -155,8 +151,7 @@ def loaded(tmp_path_factory) -> Path:
 def test_every_send_gets_the_status_the_policy_gives_under_each_scope(loaded, tmp_path, scope):
     warehouse = tmp_path / f"{scope}.duckdb"
     shutil.copyfile(loaded, warehouse)
-    with open_warehouse(warehouse) as conn:
-        build_compliance(conn, params=ConsentParams(scope), force=True)
+    build_models(warehouse, select="group:compliance", consent_scope=scope)
     got = dict(fetch(warehouse, "SELECT message_id, consent_status FROM marts.optin_audit"))
     assert got == {mid: expected[scope] for mid, *_, expected in SENDS}
     assert fetch(warehouse, "SELECT DISTINCT consent_scope FROM marts.optin_audit") == [(scope,)]

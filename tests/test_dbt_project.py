@@ -1,11 +1,10 @@
-"""The mart models as a dbt project (dbt_project.yml, models/marts/): dbt builds them on a loaded sample world into
-the same tables the pipeline's builder makes, with the same COMMENT ON (persist_docs), its key tests pass, and the
-Dagster asset graph's lineage of marts/message_ledger is exactly what dbt's own manifest says the model reads.
+"""Issue 18, items 1 and 3: the marts are a dbt project that `waba run` builds through dagster-dbt: every dbt model
+is one Dagster asset whose deps are exactly what its SQL refs (per dbt's own manifest, not a list written here),
+every dbt test is an asset check, the models are documented tables in the warehouse (persist_docs), and a run in
+which nothing changed does not start dbt at all.
 
-Expected values here are not business facts but the pipeline's own output on the same files: the point is that
-the conversion to dbt (convert_to_dbt.py) changed no row, type or comment, and that dbt's graph and Dagster's agree.
+Expected values come from dbt's manifest of the model files (`dbt parse`) and from the warehouse a real run wrote.
 """
-import json
 import os
 import shutil
 import subprocess
@@ -13,101 +12,99 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
-from pipelines.marts import MARTS_DIR, is_sql_model
+from conftest import SAMPLE_SECRET, fetch
+from pipelines.dbt_project import manifest
 from pipelines.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.xdist_group("sample_world")
 
-SQL_MARTS = sorted(p.stem for p in MARTS_DIR.glob("*.sql") if is_sql_model(p.stem))
+MODELS = PROJECT_ROOT / "models" / "marts"
 
 
-@pytest.fixture(scope="module")
-def dbt_built(loaded, tmp_path_factory) -> tuple[Path, Path]:
-    """A copy of the loaded sample world's warehouse with `dbt build` run on it; (warehouse, dbt target folder)."""
-    work = tmp_path_factory.mktemp("dbt")
-    warehouse = work / "warehouse.duckdb"
-    shutil.copy(loaded, warehouse)
-    env = os.environ | {"WABA_WAREHOUSE": str(warehouse), "DBT_TARGET_PATH": str(work / "target"),
-                        "DBT_LOG_PATH": str(work / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = Path(sys.executable).parent / "dbt"
-    done = subprocess.run([str(dbt), "build", "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    return warehouse, work / "target"
+def dbt_models(parsed: dict) -> dict[str, dict]:
+    """The mart models (the staging models are dbt models too, but the Python runner builds them: architecture.md)."""
+    return {uid: node for uid, node in parsed["nodes"].items()
+            if node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/")}
 
 
-def table_state(conn: duckdb.DuckDBPyConnection, db: str, name: str) -> tuple:
-    columns = conn.execute("SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name = ? "
-                           "AND schema_name = 'marts' AND table_name = ? ORDER BY column_index", [db, name]).fetchall()
-    comment = conn.execute("SELECT comment FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'marts' "
-                           "AND table_name = ?", [db, name]).fetchall()
-    return columns, comment
+def asset_key(parsed: dict, unique_id: str) -> dg.AssetKey:
+    node = parsed["sources"][unique_id] if unique_id.startswith("source.") else parsed["nodes"][unique_id]
+    return dg.AssetKey([node["schema"], node["name"]])
 
 
-def test_dbt_builds_every_sql_mart_exactly_as_the_pipeline_does(loaded, dbt_built):
-    warehouse, _ = dbt_built
-    assert len(SQL_MARTS) >= 20  # every SQL mart of today's models/marts/ is a dbt model
-    conn = duckdb.connect()
-    try:
-        conn.execute(f"ATTACH '{loaded}' AS pipeline (READ_ONLY)")
-        conn.execute(f"ATTACH '{warehouse}' AS dbt (READ_ONLY)")
-        for name in SQL_MARTS:
-            assert table_state(conn, "dbt", name) == table_state(conn, "pipeline", name), name
-            columns, comment = table_state(conn, "dbt", name)
-            assert comment[0][0] and all(c[2] for c in columns), f"{name}: persist_docs left a comment out"
-            for left, right in (("pipeline", "dbt"), ("dbt", "pipeline")):
-                extra = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {left}.marts.{name} "
-                                     f"EXCEPT ALL SELECT * FROM {right}.marts.{name})").fetchone()[0]
-                assert extra == 0, f"{name}: {extra} rows in {left}'s table that {right}'s lacks"
-        assert conn.execute("SELECT count(*) FROM pipeline.marts.message_ledger").fetchone()[0] > 0
-        # The working tables (formerly TEMP) sit in their own schema, not among the analysts' marts.
-        intermediate = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'dbt' "
-                                                   "AND schema_name = 'intermediate'").fetchall()}
-        assert intermediate == {p.stem for p in (MARTS_DIR / "intermediate").glob("*.sql")}
-    finally:
-        conn.close()
+def test_every_sql_file_under_models_is_a_dbt_model_and_one_asset():
+    parsed = manifest()
+    files = {p.stem for p in MODELS.rglob("*.sql")}
+    python_built = {line.split("/")[-1][:-4] for line in (PROJECT_ROOT / ".dbtignore").read_text().splitlines()
+                    if line.endswith(".sql")}
+    assert {node["name"] for node in dbt_models(parsed).values()} == files - python_built
+    from pipelines.defs.models.assets import model_keys
+
+    assert set(model_keys()) == {asset_key(parsed, uid) for uid in dbt_models(parsed)}
 
 
-def test_the_quality_catalogues_keys_run_as_dbt_tests_and_pass(dbt_built):
-    _, target = dbt_built
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    tests = [r for r in results if r["unique_id"].startswith("test.")]
-    # message_ledger, conversations and optin_audit are keyed by one id (unique + not_null); template_health and
-    # messaging_limit_daily by several (pipelines/quality/catalogue.py: ids_unique_not_null).
-    assert any("unique_message_ledger_message_id" in r["unique_id"] for r in tests)
-    assert any("waba_unique_combination_messaging_limit_daily" in r["unique_id"] for r in tests)
-    assert tests and all(r["status"] == "pass" for r in tests), [(r["unique_id"], r["status"]) for r in tests]
-
-
-def manifest_upstream(manifest: dict, unique_id: str) -> set[tuple[str, ...]]:
-    """The tables a model reads per dbt's manifest, looking through intermediate models to what they read."""
-    upstream: set[tuple[str, ...]] = set()
-    for parent in manifest["nodes"][unique_id]["depends_on"]["nodes"]:
-        if parent.startswith("source."):
-            source = manifest["sources"][parent]
-            upstream.add((source["schema"], source["name"]))
-        elif manifest["nodes"][parent]["schema"] == "intermediate":
-            upstream |= manifest_upstream(manifest, parent)
-        else:
-            upstream.add(("marts", manifest["nodes"][parent]["name"]))
-    return upstream
-
-
-def test_message_ledgers_asset_lineage_is_what_its_dbt_model_reads(dbt_built):
+def test_message_ledgers_asset_deps_are_exactly_what_its_sql_refs():
     from pipelines.definitions import defs
 
-    _, target = dbt_built
-    manifest = json.loads((target / "manifest.json").read_text())
+    parsed = manifest()
     ledger = "model.waba_insights.message_ledger"
-    refs = manifest["nodes"][ledger]["depends_on"]["nodes"]
-    assert any(r.startswith("model.") for r in refs) and manifest["nodes"][ledger]["refs"]
-    expected = {dg.AssetKey(list(t)) for t in manifest_upstream(manifest, ledger)}
+    reads = parsed["nodes"][ledger]["depends_on"]["nodes"]
+    assert reads and all(r.startswith(("model.", "source.")) for r in reads)
     graph = defs().resolve_asset_graph()
     parents = set(graph.get(dg.AssetKey(["marts", "message_ledger"])).parent_keys)
-    assert parents == expected
-    # and the ledger no longer "depends" on every staging table, only on those it reads
+    assert parents == {asset_key(parsed, r) for r in reads}
+    # the ledger no longer "depends" on every staging table, only on what it reads
     assert dg.AssetKey(["staging", "optin_events"]) not in parents
-    assert {dg.AssetKey(["staging", "message_statuses"]), dg.AssetKey(["marts", "rate_card"])} <= parents
+
+
+def test_every_dbt_test_is_an_asset_check_on_its_model():
+    from pipelines.defs.models.assets import warehouse_models
+
+    parsed = manifest()
+    expected = set()
+    for uid, node in parsed["nodes"].items():
+        if node["resource_type"] == "test" and node.get("attached_node") in dbt_models(parsed):
+            expected.add((asset_key(parsed, node["attached_node"]), node["name"]))
+    checks = {(spec.asset_key, spec.name) for spec in warehouse_models.check_specs}
+    assert expected and checks == expected
+    assert (dg.AssetKey(["marts", "message_ledger"]), "unique_message_ledger_message_id") in checks
+
+
+def test_the_run_built_every_model_as_a_documented_table(loaded):
+    parsed = manifest()
+    for node in dbt_models(parsed).values():
+        columns = fetch(loaded, "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? "
+                                "AND table_name = ?", [node["schema"], node["name"]])
+        assert columns, f"{node['schema']}.{node['name']} was not built"
+        table = fetch(loaded, "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                      [node["schema"], node["name"]])
+        if node["schema"] == "marts":  # the analysts' tables: every column documented (persist_docs)
+            assert table[0][0] and all(comment for _, comment in columns), node["name"]
+    # The working tables sit in their own schema, not among the analysts' marts.
+    intermediate = {r[0] for r in fetch(loaded, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'intermediate'")}
+    assert intermediate == {p.stem for p in (MODELS / "intermediate").glob("*.sql")}
+
+
+def waba(*args, home: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME",)}
+    env |= {"WABA_HOME": str(home), "WABA_APP_SECRET": SAMPLE_SECRET}
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=900, env=env, cwd=PROJECT_ROOT)
+
+
+def test_a_run_with_nothing_new_does_not_start_dbt_and_a_changed_setting_does(world, loaded, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    warehouse = home / "warehouse.duckdb"
+    shutil.copyfile(loaded, warehouse)
+    common = ("run", "--landing", world, "--warehouse", warehouse, "--reports", home / "reports")
+    unchanged = waba(*common, home=home)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "dbt not started" in unchanged.stdout + unchanged.stderr
+    assert "Finished dbt command" not in unchanged.stdout + unchanged.stderr
+    changed = waba(*common, "--consent-scope", "number", home=home)
+    assert changed.returncode == 0, changed.stderr
+    assert "Finished dbt command" in changed.stdout + changed.stderr
+    assert fetch(warehouse, "SELECT DISTINCT consent_scope FROM marts.optin_audit") == [("number",)]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fake_graph import FakeGraph, Reply, quick_settings, graph_error
-from graph_world import PHONE_PAGES, PRICING, TEMPLATE_PAGES, TOKEN, V, WABA, serve_world
+from fake_graph import FakeGraph, Reply, fake, graph_error  # noqa: F401 (fake: the server fixture)
+from graph_world import PHONE_PAGES, PRICING, TEMPLATE_PAGES, TOKEN, V, WABA, serve_world, world_settings
 from pipelines.cli import main
 from pipelines.sources.graph_api import GraphApiError, GraphClient, GraphSettings
 from pipelines.sources.graph_fetch import fetch_business_manager
@@ -21,18 +21,8 @@ EXPIRED = ("Error validating access token: Session has expired on Friday, 27-Nov
            "The current time is Sunday, 29-Nov-26 02:00:00 PST.")
 
 
-@pytest.fixture
-def fake():
-    with FakeGraph() as server:
-        yield server
-
-
-def settings(fake: FakeGraph, **overrides) -> GraphSettings:
-    return quick_settings(fake, TOKEN, (WABA,), **overrides)
-
-
 def fetch(fake: FakeGraph, landing: Path, log=None, since=date(2026, 11, 1), **overrides):
-    return fetch_business_manager(settings(fake, **overrides), landing, since=since, until=date(2026, 11, 28),
+    return fetch_business_manager(world_settings(fake, **overrides), landing, since=since, until=date(2026, 11, 28),
                                   log=log or (lambda _: None), now=NOW)
 
 
@@ -54,7 +44,7 @@ def sha8(request: dict) -> str:
 
 def get(fake: FakeGraph, path: str = "/123/phone_numbers", sleeps: list | None = None, **overrides):
     sleep = sleeps.append if sleeps is not None else (lambda _: None)
-    with GraphClient(settings(fake, **overrides), sleep=sleep) as client:
+    with GraphClient(world_settings(fake, **overrides), sleep=sleep) as client:
         return client.get(client.request("phone_numbers", path, {"limit": 100}))
 
 
@@ -153,7 +143,7 @@ def test_a_full_app_usage_budget_pauses_before_the_next_call(fake):
     fake.add(f"{V}/123/phone_numbers",
              Reply(body={"data": []}, headers={"X-App-Usage": '{"call_count":100,"total_cputime":20,"total_time":25}'}))
     sleeps = []
-    with GraphClient(settings(fake, max_wait=30), sleep=sleeps.append) as client:
+    with GraphClient(world_settings(fake, max_wait=30), sleep=sleeps.append) as client:
         client.get(client.request("phone_numbers", "/123/phone_numbers", {}))
         assert sleeps == []
         client.get(client.request("phone_numbers", "/123/phone_numbers", {}))

@@ -8,28 +8,18 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from fake_graph import FakeGraph, Reply, quick_settings
-from graph_world import PHONE_PAGES, TOKEN, V, WABA, serve_world
+from fake_graph import Reply, fake  # noqa: F401 (fake: the server fixture)
+from graph_world import PHONE_PAGES, V, WABA, serve_world, world_settings
 from pipelines.sources.graph_api import GraphApiError, GraphClient, GraphSettings
 from pipelines.sources.graph_fetch import fetch_business_manager
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def fake():
-    with FakeGraph() as server:
-        yield server
-
-
-def settings(fake: FakeGraph, **overrides) -> GraphSettings:
-    return quick_settings(fake, TOKEN, (WABA,), **overrides)
-
-
 def test_a_body_cut_mid_transfer_is_retried_as_malformed_not_unreachable(fake):
     good = {"data": PHONE_PAGES[0]}
     fake.add(f"{V}/{WABA}/phone_numbers", Reply(body=good, cut_after=10), Reply(body=good))
-    with GraphClient(settings(fake), sleep=lambda _: None) as client:
+    with GraphClient(world_settings(fake), sleep=lambda _: None) as client:
         page = client.get(client.request("phone_numbers", f"/{WABA}/phone_numbers", {"limit": 100}))
     assert page.body == good
     assert fake.hits(f"{V}/{WABA}/phone_numbers") == 2
@@ -38,7 +28,7 @@ def test_a_body_cut_mid_transfer_is_retried_as_malformed_not_unreachable(fake):
 def test_a_body_always_cut_fails_that_call_only_and_the_fetch_goes_on(fake, landing):
     serve_world(fake)
     fake.add(f"{V}/{WABA}/phone_numbers", Reply(body={"data": PHONE_PAGES[0]}, cut_after=10))
-    result = fetch_business_manager(settings(fake), landing, since=date(2026, 11, 1), until=date(2026, 11, 28),
+    result = fetch_business_manager(world_settings(fake), landing, since=date(2026, 11, 1), until=date(2026, 11, 28),
                                     log=lambda _: None, now=NOW)
     assert len(result.failures) == 1 and "malformed response" in result.failures[0]
     assert "cannot reach" not in result.failures[0]
@@ -48,7 +38,7 @@ def test_a_body_always_cut_fails_that_call_only_and_the_fetch_goes_on(fake, land
 
 def test_paging_stops_at_the_cap_and_says_so(fake):
     fake.paged(f"{V}/{WABA}/phone_numbers", [[{"id": str(n)}] for n in range(6)])
-    with GraphClient(settings(fake, max_pages=3), sleep=lambda _: None) as client:
+    with GraphClient(world_settings(fake, max_pages=3), sleep=lambda _: None) as client:
         pages = []
         with pytest.raises(GraphApiError, match="stopped after 3 pages"):
             for page in client.pages(client.request("phone_numbers", f"/{WABA}/phone_numbers", {"limit": 100})):

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from conftest import load_all
-from fake_graph import FakeGraph
+from fake_graph import fake  # noqa: F401 (the server fixture)
 from graph_world import DAY, TOKEN, WABA, serve_world
 from pipelines.cli import main
 
@@ -168,12 +168,6 @@ def test_malformed_saved_files_are_quarantined_and_every_file_is_accounted_for(l
     # Loading again changes nothing.
     totals = load_all(warehouse, landing)["graph_responses"]
     assert (totals["files_loaded"], totals["files_skipped"]) == (0, 7)
-
-
-@pytest.fixture
-def fake():
-    with FakeGraph() as server:
-        yield server
 
 
 @pytest.fixture

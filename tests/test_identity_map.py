@@ -15,8 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import envelope, load_all, messages_value, write_lines
-from pipelines.finance import build_finance
-from pipelines.marts import build_intermediate
+from pipelines.dbt_project import build as build_models
 from pipelines.warehouse import open_warehouse
 
 W1, W2, A1, A2, A3, B1 = "5511988880001", "5511988880002", "BR.A1000000001", "BR.A2000000002", "BR.A3000000003", "BR.B1000000001"
@@ -53,11 +52,10 @@ def life(tmp_path_factory):
         text("m3", 5, {"profile": {"name": "Bo"}, "wa_id": W1, "user_id": B1}, **{"from": W1, "from_user_id": B1}),
     ])
     load_all(root / "w.duckdb", root / "landing")
+    build_models(root / "w.duckdb", select="group:finance customer_aliases")
     with open_warehouse(root / "w.duckdb") as conn:
-        build_finance(conn)
-        build_intermediate(conn, "customer_aliases")
-        aliases = conn.execute("SELECT customer_id, alias_id, relation, valid_until FROM _customer_aliases").fetchall()
-        windows = conn.execute("SELECT customer_id, alias_id, valid_from, valid_until FROM _customer_aliases").fetchall()
+        aliases = conn.execute("SELECT customer_id, alias_id, relation, valid_until FROM intermediate.customer_aliases").fetchall()
+        windows = conn.execute("SELECT customer_id, alias_id, valid_from, valid_until FROM intermediate.customer_aliases").fetchall()
         identities = conn.execute("SELECT wa_id, user_id, username, valid_from, valid_to FROM staging.customer_identities "
                                   "ORDER BY valid_from, wa_id").fetchall()
         changes = conn.execute("SELECT change_type, previous_wa_id, previous_user_id, new_wa_id, new_user_id, changed_at "

@@ -1,7 +1,8 @@
 """Every staging table carries its model header as COMMENT ON, like the marts: a table comment and one
 per column, and no column goes undocumented (issue 13's "Done when")."""
 from conftest import load_all
-from pipelines.staging import INCREMENTAL_MODELS, TABLE_MODELS, document_staging, load_model
+from pipelines.staging import document_staging, load_model
+from pipelines.staging_models import incremental_models, table_models
 from pipelines.warehouse import open_warehouse
 
 
@@ -9,7 +10,7 @@ def test_every_staging_column_is_documented_and_commented(landing, warehouse, qu
     load_all(warehouse, landing)  # an empty landing folder still creates every staging table
     with open_warehouse(warehouse) as conn:
         assert document_staging(conn) == {}
-    names = INCREMENTAL_MODELS + TABLE_MODELS
+    names = incremental_models() + table_models()
     tables = dict(query("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'staging'"))
     for name in names:
         assert tables[name] == load_model(name).description and tables[name], name

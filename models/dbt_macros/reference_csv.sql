@@ -1,4 +1,4 @@
 {# A reference CSV under models/reference (the files staging reads too), by path. #}
 {% macro reference_csv(file) -%}
-{{ env_var('WABA_REFERENCE_DIR', 'models/reference') }}/{{ file }}
+{{ var('reference_dir', 'models/reference') }}/{{ file }}
 {%- endmacro %}

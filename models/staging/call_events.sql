@@ -1,36 +1,3 @@
--- staging.call_events: one row per Calling API event Meta sent on the `calls` webhook field: a
--- calls[] item (connect, call_created, terminate, call_recording_available, call_transcription_available)
--- or a call status (statuses[] with RINGING / ACCEPTED / REJECTED). staging.calls folds them into one row per call.
--- key: call_id, event, call_status, event_at
--- order: event_at
--- column call_id: Meta's call id (wacid...).
--- column event: calls[].event; 'status' for a statuses[] item.
--- column call_status: The call status: statuses[].status (RINGING / ACCEPTED / REJECTED) or, on terminate, calls[].status (COMPLETED / FAILED).
--- column event_at: The event's timestamp (UTC).
--- column waba_id: WhatsApp Business Account id (entry.id).
--- column phone_number_id: The business phone number's id (metadata.phone_number_id).
--- column display_phone_number: The business number as digits.
--- column direction: BUSINESS_INITIATED or USER_INITIATED.
--- column from_number: The caller's number (calls[].from).
--- column to_number: The callee's number (calls[].to, or statuses[].recipient_id); may be omitted for a username user.
--- column customer_wa_id: The customer's phone number: the callee of a business-initiated call, the caller of a user-initiated one.
--- column customer_user_id: The customer's BSUID (to_user_id / from_user_id / recipient_user_id, or the contact's user_id).
--- column customer_parent_user_id: The customer's parent BSUID, when enabled.
--- column customer_id: The customer: phone number, else BSUID.
--- column contact_name: The customer's profile name from the contacts array; personal data, masked in reports.
--- column contact_username: The customer's username from the contacts array.
--- column started_at: calls[].start_time on terminate (UTC); only when the call was picked up.
--- column ended_at: calls[].end_time on terminate (UTC); only when the call was picked up.
--- column duration_seconds: calls[].duration on terminate; only when the call was picked up.
--- column recording_media_id: Media id of the recording (call_recording_available).
--- column transcript_media_id: Media id of the transcript document (call_transcription_available).
--- column biz_opaque_callback_data: The tracking string the business passed with the call.
--- column error_code: First value-level error (errors[]) on the same webhook, e.g. of a failed call.
--- column error_details: Its details (error_data.details, else the message).
--- column payload: The calls[] or statuses[] item, whole, as JSON.
--- column received_at: When our endpoint received the delivery (UTC).
--- column _load_id: raw.load_audit load that brought the delivery.
--- column _line_no: Line of the delivery in its landing file.
 WITH v AS (
     SELECT *, json_transform(value, '{
         "metadata": {"display_phone_number": "VARCHAR", "phone_number_id": "VARCHAR"},
@@ -39,7 +6,7 @@ WITH v AS (
         "calls": ["JSON"], "statuses": ["JSON"],
         "errors": [{"code": "BIGINT", "title": "VARCHAR", "message": "VARCHAR", "details": "VARCHAR",
                     "error_data": {"details": "VARCHAR"}, "href": "VARCHAR"}]}') AS t
-    FROM _management_values WHERE field = 'calls'
+    FROM {{ ref('webhook_management_values') }} WHERE field = 'calls'
 ), items AS (
     SELECT *, unnest(t.calls) AS item, false AS is_status FROM v
     UNION ALL

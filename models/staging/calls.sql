@@ -1,37 +1,3 @@
--- staging.calls: one row per call (Calling API), folded from staging.call_events: who called whom, how
--- it went, how long it lasted, and what Meta's Calling API Pricing page (May 21, 2026) makes of it:
--- all user-initiated calls are free; a business-initiated call is charged by duration in six-second
--- pulses (a fractional pulse counts as one); the customer-service window starts or refreshes when a user
--- calls (answered or not) and when a user accepts the business's call. Rates are not applied here
--- (docs/finance.md says what is left out).
--- materialize: table
--- inputs: webhooks
--- column call_id: Meta's call id (wacid...).
--- column waba_id: WhatsApp Business Account id.
--- column phone_number_id: The business phone number's id.
--- column direction: BUSINESS_INITIATED or USER_INITIATED (from the first event that states it).
--- column customer_id: The customer: phone number, else BSUID.
--- column customer_wa_id: The customer's phone number, when Meta sent it.
--- column customer_user_id: The customer's business-scoped user id.
--- column first_event_at: The call's first event (UTC).
--- column connected_at: The connect event (WebRTC answer / user's offer), or call_created for SIP (UTC).
--- column ringing_at: RINGING status (business-initiated calls; UTC).
--- column accepted_at: ACCEPTED status: the user picked up the business's call (UTC).
--- column rejected_at: REJECTED status: the user declined the business's call (UTC).
--- column terminated_at: The terminate event (UTC).
--- column final_status: The terminate event's status (COMPLETED / FAILED); else the last call status seen.
--- column started_at: When the call was picked up (terminate start_time, UTC).
--- column ended_at: When it ended (terminate end_time, UTC).
--- column duration_seconds: Call length in seconds (terminate duration); NULL when never picked up.
--- column is_billable: True for a business-initiated call that was picked up (duration above zero).
--- column billable_pulses: Six-second pulses charged, a fraction counting as one (business-initiated only; else 0).
--- column service_window_opened_at: When the call opened or refreshed the customer-service window: the first event
--- of a user-initiated call, the acceptance of a business-initiated one; NULL otherwise.
--- column recording_media_id: Media id of the call recording, if one was made.
--- column transcript_media_id: Media id of the transcript, if one was made.
--- column biz_opaque_callback_data: The tracking string the business passed with the call.
--- column error_code: An error Meta reported with the call's webhooks.
--- column events: How many call events were staged for the call.
 WITH calls AS (
     SELECT call_id,
            first(waba_id ORDER BY event_at, event) AS waba_id,
@@ -54,7 +20,7 @@ WITH calls AS (
            first(biz_opaque_callback_data ORDER BY event_at) FILTER (WHERE biz_opaque_callback_data IS NOT NULL) AS biz_opaque_callback_data,
            first(error_code ORDER BY event_at) FILTER (WHERE error_code IS NOT NULL) AS error_code,
            count(*) AS events
-    FROM staging.call_events
+    FROM {{ ref('call_events') }}
     WHERE call_id IS NOT NULL
     GROUP BY call_id
 )

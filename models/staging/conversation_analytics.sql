@@ -1,27 +1,8 @@
--- staging.conversation_analytics: one row per Meta conversation-analytics data point (conversation-based
--- pricing, before 2025-07-01): (WABA, period, granularity, country, business phone number, conversation
--- type, direction, category) with the conversation count and cost Meta reported. Fetched more than once,
--- the latest fetch wins. Cost is NULL when Meta omits it, and is in `currency` (NULL when not given).
--- materialize: table
--- inputs: graph_responses
--- column waba_id: WhatsApp Business Account id.
--- column period_start: Start of the data point's period (UTC).
--- column period_end: End of the period (UTC).
--- column granularity: The granularity asked for (from the request's fields parameter, upper case).
--- column country: The country code Meta reported.
--- column phone_number: The business phone number.
--- column conversation_type: Conversation type, as Meta reported it.
--- column conversation_direction: BUSINESS_INITIATED or USER_INITIATED.
--- column conversation_category: Conversation category.
--- column conversations: Conversation count.
--- column cost: Cost Meta reported; NULL when omitted.
--- column currency: The currency Meta gave beside the data; NULL when not given.
--- column fetched_at: When the response was fetched (UTC).
 WITH points AS (
     SELECT load_id, waba_id, fetched_at, response ->> '$.currency' AS currency,
            upper(nullif(regexp_extract(request ->> '$.params.fields', 'granularity\(([A-Za-z_]+)\)', 1), '')) AS granularity,
            unnest(json_extract(response, '$.conversation_analytics.data[*].data_points[*]')) AS point
-    FROM raw.graph_responses
+    FROM {{ source('raw', 'graph_responses') }}
     WHERE kind = 'conversation_analytics'
 )
 SELECT waba_id,

@@ -1,32 +1,7 @@
--- staging.group_participants: one row per participant a group_participants_update webhook names:
--- added (invite link, approved join request), removed (by the business, or leaving), failed to remove,
--- or asking / ceasing to ask to join (join request created / revoked).
--- key: group_id, change, participant_key, event_at
--- order: event_at
--- column group_id: The group's id.
--- column change: added, removed, remove_failed, join_requested or join_request_revoked.
--- column participant_key: The participant as the webhook named them: wa_id, else user_id, else input (part of the key).
--- column event_at: groups[].timestamp (UTC), else entry.time, else receipt.
--- column waba_id: WhatsApp Business Account id (entry.id).
--- column phone_number_id: The business phone number's id.
--- column wa_id: The participant's phone number, when Meta sent it.
--- column user_id: The participant's business-scoped user id.
--- column parent_user_id: The participant's parent BSUID, when enabled.
--- column username: The participant's username, when they adopted one.
--- column input: The phone number or BSUID the business used in its request (removals, approvals).
--- column reason: groups[].reason (e.g. invite_link).
--- column initiated_by: business or participant (removals).
--- column join_request_id: The join request's id.
--- column request_id: The business's API request this answers.
--- column error_code: The participant's first error (failed removals).
--- column error_details: Its details.
--- column received_at: When our endpoint received the delivery (UTC).
--- column _load_id: raw.load_audit load that brought the delivery.
--- column _line_no: Line of the delivery in its landing file.
 WITH items AS (
     SELECT *, unnest(json_transform(value, '{"groups": ["JSON"]}').groups) AS item,
            value ->> '$.metadata.phone_number_id' AS phone_number_id
-    FROM _management_values WHERE field = 'group_participants_update'
+    FROM {{ ref('webhook_management_values') }} WHERE field = 'group_participants_update'
 ), typed AS (
     SELECT *, json_transform(item, '{"group_id": "VARCHAR", "type": "VARCHAR", "timestamp": "VARCHAR",
         "request_id": "VARCHAR", "reason": "VARCHAR", "initiated_by": "VARCHAR", "join_request_id": "VARCHAR",

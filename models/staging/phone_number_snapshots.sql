@@ -1,28 +1,11 @@
--- staging.phone_number_snapshots: one row per phone number per Business Manager snapshot time, from CSV
--- exports (source 'csv') and saved Graph API phone_numbers responses (source 'graph_api', snapshot_at =
--- fetched_at). messaging_limit is whatsapp_business_manager_messaging_limit, else the deprecated
--- messaging_limit_tier; verified_name, name_status and throughput_level come only from the Graph API.
--- materialize: table
--- inputs: phone_number_snapshots, graph_responses
--- column snapshot_at: When the snapshot was taken (CSV export time, or the Graph API fetch time; UTC).
--- column waba_id: WhatsApp Business Account id.
--- column phone_number_id: The business phone number's id.
--- column display_phone_number: The number as Business Manager shows it.
--- column quality_rating: GREEN, YELLOW, RED, NA/UNKNOWN, as exported.
--- column messaging_limit: whatsapp_business_manager_messaging_limit, else messaging_limit_tier.
--- column status: The number's status (CONNECTED, FLAGGED, ...).
--- column verified_name: The verified display name (Graph API only).
--- column name_status: The display-name review status (Graph API only).
--- column throughput_level: throughput.level (Graph API only).
--- column source: csv or graph_api.
 WITH csv AS (
     SELECT snapshot_at, waba_id, phone_number_id, display_phone_number, quality_rating, messaging_limit, status,
            NULL::VARCHAR AS verified_name, NULL::VARCHAR AS name_status, NULL::VARCHAR AS throughput_level,
            'csv' AS source, load_id, line_no
-    FROM raw.phone_number_snapshots
+    FROM {{ source('raw', 'phone_number_snapshots') }}
 ), graph_numbers AS (
     SELECT fetched_at, waba_id, load_id, unnest(json_extract(response, '$.data[*]')) AS n
-    FROM raw.graph_responses
+    FROM {{ source('raw', 'graph_responses') }}
     WHERE kind = 'phone_numbers'
 ), graph AS (
     SELECT fetched_at AS snapshot_at, waba_id, n ->> '$.id' AS phone_number_id,

@@ -1,23 +1,6 @@
--- staging.template_analytics: one row per (WABA, template, day, product type) from Meta's template analytics:
--- messages sent, delivered and read, button clicks (the sum over buttons; NULL when Meta gave no clicks
--- list) and the amount spent (NULL when Meta omits it, as it does with no spend). Fetched more than
--- once, the latest fetch wins. Reads and clicks are counted only for 7 days after sending.
--- materialize: table
--- inputs: graph_responses
--- column waba_id: WhatsApp Business Account id.
--- column template_id: The template's id (message_template_id, as text).
--- column period_start: Start of the day (UTC).
--- column period_end: End of the day (UTC).
--- column product_type: Product type (lower case).
--- column sent: Messages sent.
--- column delivered: Messages delivered.
--- column read: Messages read (counted for 7 days after sending).
--- column clicked: Button clicks, summed over buttons; NULL when Meta gave no clicks list.
--- column cost: Amount spent; NULL when Meta omits it.
--- column fetched_at: When the response was fetched (UTC).
 WITH blocks AS (
     SELECT load_id, waba_id, fetched_at, unnest(json_extract(response, '$.data[*]')) AS block
-    FROM raw.graph_responses
+    FROM {{ source('raw', 'graph_responses') }}
     WHERE kind = 'template_analytics'
 ), points AS (
     SELECT load_id, waba_id, fetched_at, lower(block ->> '$.product_type') AS product_type,

@@ -1,34 +1,12 @@
--- staging.template_snapshots: one row per template per Business Manager snapshot time, from CSV exports
--- (source 'csv') and saved Graph API message_templates responses (source 'graph_api', snapshot_at =
--- fetched_at). The other columns (previous and correct category, sub-category, parameter format,
--- rejection reason, quality score date, components) come only from the Graph API.
--- materialize: table
--- inputs: template_snapshots, graph_responses
--- column snapshot_at: When the snapshot was taken (CSV export time, or the Graph API fetch time; UTC).
--- column waba_id: WhatsApp Business Account id.
--- column template_id: The template's id (message_template_id, as text).
--- column template_name: The template's name.
--- column template_language: The template's language code, hyphens as underscores (en_US).
--- column category: The template category.
--- column status: The template status.
--- column quality_score: The quality score.
--- column previous_category: previous_category (Graph API only).
--- column correct_category: correct_category (Graph API only).
--- column sub_category: sub_category (Graph API only).
--- column parameter_format: parameter_format (Graph API only).
--- column rejected_reason: rejected_reason (Graph API only).
--- column quality_score_at: quality_score.date (UTC; Graph API only).
--- column components: The template's components, as JSON (Graph API only).
--- column source: csv or graph_api.
 WITH csv AS (
     SELECT snapshot_at, waba_id, template_id, name AS template_name, language AS template_language, category, status,
            quality_score, NULL::VARCHAR AS previous_category, NULL::VARCHAR AS correct_category,
            NULL::VARCHAR AS sub_category, NULL::VARCHAR AS parameter_format, NULL::VARCHAR AS rejected_reason,
            NULL::TIMESTAMPTZ AS quality_score_at, NULL::JSON AS components, 'csv' AS source, load_id, line_no
-    FROM raw.template_snapshots
+    FROM {{ source('raw', 'template_snapshots') }}
 ), graph_templates AS (
     SELECT fetched_at, waba_id, load_id, unnest(json_extract(response, '$.data[*]')) AS t
-    FROM raw.graph_responses
+    FROM {{ source('raw', 'graph_responses') }}
     WHERE kind = 'message_templates'
 ), graph AS (
     SELECT fetched_at AS snapshot_at, waba_id, t ->> '$.id' AS template_id, t ->> '$.name' AS template_name,

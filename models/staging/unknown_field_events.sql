@@ -1,13 +1,1 @@
--- staging.unknown_field_events: one row per webhook change whose field no documentation lists (not in
--- models/reference/webhook_vocabulary.csv), kept whole so nothing Meta adds is lost before we model it.
--- materialize: table
--- inputs: webhooks
--- column waba_id: WhatsApp Business Account id (entry.id).
--- column field: The webhook field (changes[].field) as Meta sent it.
--- column event_at: When the change happened: entry.time, else when the delivery was received (UTC).
--- column payload: The change's value object, whole, as JSON.
--- column payload_text: The same value as text.
--- column received_at: When our endpoint received the delivery (UTC).
--- column _load_id: raw.load_audit load that brought the delivery.
--- column _line_no: Line of the delivery in its landing file.
-SELECT * EXCLUDE (is_documented_field) FROM staging.other_webhook_events WHERE NOT is_documented_field
+SELECT * EXCLUDE (is_documented_field) FROM {{ ref('other_webhook_events') }} WHERE NOT is_documented_field

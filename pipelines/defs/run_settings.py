@@ -18,7 +18,7 @@ import dagster as dg
 
 from pipelines.compliance import ConsentParams
 from pipelines.errors import UserError
-from pipelines.finance import PricingParams
+from pipelines.finance import PricingParams, check_disabled_regimes
 from pipelines.sources.naive_timestamps import MODES as NAIVE_MODES, naive_mode
 from pipelines.sources.webhooks import APP_SECRET_ENV
 
@@ -43,6 +43,7 @@ class RunSettings(dg.ConfigurableResource):
                    naive_timestamps=naive_mode())
 
     def check(self) -> None:
+        check_disabled_regimes(self.disabled_regimes)
         ConsentParams.checked(self.consent_scope)
         if self.naive_timestamps not in NAIVE_MODES:
             raise UserError(f"naive_timestamps={self.naive_timestamps!r}: expected one of {', '.join(NAIVE_MODES)}")

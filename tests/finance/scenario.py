@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 
 from conftest import envelope, load_all, messages_value, write_lines
-from pipelines.finance import PricingParams, build_finance
-from pipelines.warehouse import open_warehouse
+from pipelines.dbt_project import build as build_models
+from pipelines.finance import PricingParams
 
 WABA = "W1"
 PHONE = "PN1"
@@ -114,8 +114,9 @@ class Scenario:
         if self.bodies:  # an empty webhook file would be quarantined as empty (docs/landing.md)
             write_lines(self.landing / "webhooks" / "hooks.jsonl", self.bodies)
         load_all(self.warehouse, self.landing)
-        with open_warehouse(self.warehouse) as conn:
-            build_finance(conn, params or PricingParams(), force=True)
+        params = params or PricingParams()
+        build_models(self.warehouse, select="group:finance", disabled_regimes=list(params.disabled_regimes),
+                     forced_regime=params.forced_regime, rates_as_of=params.rates_as_of)
 
     def _csv(self, rel: str, header: tuple, rows: list) -> None:
         path = self.landing / rel

@@ -190,7 +190,7 @@ def test_spend_on_unverified_bundled_rows_is_counted_everywhere_and_warned(s):
     # but no source we read gives its figures, so they are priced at the Rest of Asia Pacific rate and flagged.
     import csv
 
-    from pipelines.marts import REFERENCE_DIR
+    from pipelines.dbt_project import REFERENCE_DIR
     from pipelines.quality import catalogue
     from pipelines.quality.checks import WARN
     from pipelines.warehouse import open_warehouse
@@ -248,7 +248,7 @@ def test_the_card_in_force_lists_every_market_on_every_date_a_later_standalone_o
     # only the categories of that date's pricing era (2022: business- and user-initiated; 2025-07: no service).
     import csv
 
-    from pipelines.marts import REFERENCE_DIR
+    from pipelines.dbt_project import REFERENCE_DIR
 
     with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
         card = [r for r in csv.DictReader(handle) if r["currency"] == "USD"]

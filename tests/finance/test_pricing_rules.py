@@ -187,7 +187,7 @@ def test_reconciliation_explains_an_invoice_that_bills_a_message_we_never_heard_
 def _bundled_card() -> list[dict]:
     import csv
 
-    from pipelines.marts import REFERENCE_DIR
+    from pipelines.dbt_project import REFERENCE_DIR
 
     with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -204,7 +204,7 @@ def test_without_a_landing_rate_card_the_bundled_card_prices_and_names_its_sourc
 def test_bundled_card_covers_every_market_of_the_calling_code_table():
     import csv
 
-    from pipelines.marts import REFERENCE_DIR
+    from pipelines.dbt_project import REFERENCE_DIR
 
     with open(REFERENCE_DIR / "calling_codes.csv", newline="") as handle:
         markets = {r["market"] for r in csv.DictReader(handle) if not r["requires_regime"]}

@@ -82,3 +82,12 @@ def raw_graph_responses(context: dg.AssetExecutionContext, warehouse: WarehouseR
 def raw_assets() -> list[dg.AssetsDefinition]:
     return [raw_webhook_deliveries, raw_message_logs, raw_phone_number_snapshots, raw_template_snapshots,
             raw_accounts, raw_optin_events, raw_chat_keywords, raw_rate_cards, raw_invoices, raw_graph_responses]
+
+
+# Written by every raw loader above as it loads (the accounting identity of each landing file); the marts read it
+# for file names and the last load, so it is their dependency in the graph, not an asset of its own to build.
+load_audit = dg.AssetSpec(
+    key=["raw", "load_audit"], group_name=GROUP, kinds={"duckdb"},
+    description="One row per landing file load: its source, rows in, loaded, duplicate and quarantined, and its status "
+                "(loaded, replaced, unreadable, truncated). Written by every raw loader; not built on its own.",
+)

@@ -3,10 +3,10 @@ asset downstream of the checked assets waits for them); the report and the publi
 
 import dagster as dg
 
-from pipelines.defs.compliance.assets import compliance_specs
-from pipelines.defs.finance.assets import finance_specs
-from pipelines.defs.growth.assets import growth_specs
+from pipelines.defs.finance.assets import SCENARIOS_KEY
+from pipelines.defs.growth.assets import forecast_specs
 from pipelines.defs.ingest.assets import raw_assets
+from pipelines.defs.models.assets import model_keys
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.table_metadata import table_metadata
 from pipelines.defs.staging.assets import staging_specs
@@ -17,7 +17,8 @@ RESULTS_KEY = dg.AssetKey(["marts", "data_quality_results"])
 
 
 def checked_asset_keys() -> list[dg.AssetKey]:
-    return [a.key for a in raw_assets()] + [s.key for s in staging_specs() + finance_specs() + compliance_specs() + growth_specs()]
+    return ([a.key for a in raw_assets()] + [s.key for s in staging_specs() + forecast_specs()] + model_keys()
+            + [SCENARIOS_KEY])
 
 
 @dg.asset(key=RESULTS_KEY, group_name="quality", kinds={"duckdb"}, deps=checked_asset_keys(),

@@ -5,18 +5,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.defs.compliance.assets import compliance_specs
-from pipelines.defs.finance.assets import finance_specs
-from pipelines.defs.growth.assets import growth_specs
-from pipelines.defs.quality.assets import RESULTS_KEY
+from pipelines.defs.quality.assets import RESULTS_KEY, checked_asset_keys
 from pipelines.defs.resources import WarehouseResource
-from pipelines.defs.staging.assets import staging_specs
 from pipelines.warehouse import connect, publish, published_path
 
 
 @dg.asset(
     key=["published_warehouse"], group_name="reporting",
-    deps=[s.key for s in staging_specs() + finance_specs() + compliance_specs() + growth_specs()] + [RESULTS_KEY],
+    deps=[key for key in checked_asset_keys() if key.path[0] != "raw"] + [RESULTS_KEY],
     description="A checkpointed copy of the warehouse beside it (<name>.published.duckdb), swapped in atomically; "
                 "open it with `duckdb <file>` while the pipeline writes the working file.",
 )
@@ -31,7 +27,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
 
 @dg.asset(
     key=["report_site"], group_name="reporting",
-    deps=[published_warehouse.key, RESULTS_KEY] + [s.key for s in finance_specs() + compliance_specs() + growth_specs()],
+    deps=[published_warehouse.key, RESULTS_KEY] + [key for key in checked_asset_keys() if key.path[0] == "marts"],
     description="The static report site in the reports folder (index.html first): finance, compliance, templates, "
                 "messaging limit, data quality and the data dictionary, rendered from the published warehouse; "
                 "plotly.js ships beside the pages, so it opens with no network.",

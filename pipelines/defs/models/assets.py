@@ -1,0 +1,136 @@
+"""Every dbt model as one Dagster asset, from the dbt manifest: its deps are the models and sources its SQL refs,
+its group the dbt group it belongs to (finance, compliance, growth), its checks the dbt tests on it.
+
+One `dbt build` runs them all, under the run's settings as dbt vars. Afterwards each built table reports its rows
+and column schema, read from the warehouse once dbt has closed it (DuckDB lets one process write the file, so
+nothing here holds a connection while dbt runs). A run in which nothing a model reads has changed (no new load,
+no model or reference file edited, the same settings) does not start dbt at all.
+"""
+
+import hashlib
+import json
+import sys
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from pipelines.dbt_project import PROJECT_DIR, REFERENCE_DIR, models_md5, build_vars, manifest_path, vars_arg
+from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.run_settings import RunSettings
+from pipelines.defs.table_metadata import table_metadata
+
+STATE_KEY = "dbt:models"
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys are [schema, table], the names analysts query (marts.message_ledger is marts/message_ledger)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> "list[str] | None":
+        """The team of the model's domain (its dbt group, models/marts/_groups.yml)."""
+        group = dbt_resource_props.get("config", {}).get("group")
+        return [f"team:{group}"] if group else None
+
+
+TRANSLATOR = WarehouseTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def model_keys() -> list[dg.AssetKey]:
+    return sorted(spec.key for spec in warehouse_models.specs)
+
+
+def in_build_order(keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
+    """The keys each after the models it reads (Dagster takes a multi-asset's results in that order)."""
+    wanted = set(keys)
+    graph = {spec.key: {d.asset_key for d in spec.deps} & wanted for spec in warehouse_models.specs if spec.key in wanted}
+    return list(TopologicalSorter(graph).static_order())
+
+
+def _inputs_fingerprint(conn, settings: dict) -> str:
+    """What a model can read: the last load, the models and their YAML, the reference CSVs, the settings."""
+    last_load = conn.execute("SELECT coalesce(max(load_id), 0) FROM raw.load_audit").fetchone()[0]
+    digest = hashlib.md5(f"{last_load}|{models_md5()}|{json.dumps(settings, sort_keys=True)}".encode())
+    for path in sorted(REFERENCE_DIR.glob("*.csv")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _state_table(conn) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS bookkeeping")
+    conn.execute("CREATE TABLE IF NOT EXISTS bookkeeping.model_state "
+                 "(model VARCHAR PRIMARY KEY, built_through_load_id BIGINT, sql_md5 VARCHAR)")
+
+
+def _unchanged(conn, fingerprint: str, keys: list[dg.AssetKey]) -> bool:
+    _state_table(conn)
+    built = conn.execute("SELECT sql_md5 FROM bookkeeping.model_state WHERE model = ?", [STATE_KEY]).fetchone()
+    existing = {tuple(r) for r in conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    return built is not None and built[0] == fingerprint and all(tuple(k.path) in existing for k in keys)
+
+
+# The marts only, until staging moves under this asset too: today `waba run` builds the staging models with the
+# Python runner (pipelines/staging.py), which is several times faster on the same files (docs/architecture.md).
+DBT_SELECT = "path:models/marts"
+
+
+@dbt_assets(manifest=manifest_path(), select=DBT_SELECT, dagster_dbt_translator=TRANSLATOR, name="warehouse_models")
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                     run_settings: RunSettings):
+    settings = run_settings.dbt_vars()
+    dbt_vars = build_vars(warehouse.warehouse, **settings)
+    selected = sorted(context.selected_asset_keys)
+    whole = set(selected) == set(warehouse_models.keys)
+    with warehouse.connect() as conn:
+        fingerprint = _inputs_fingerprint(conn, settings)  # where the files are is not what they hold
+        skip = whole and _unchanged(conn, fingerprint, selected)
+    if skip:
+        context.log.info("models: nothing they read changed since the last build; dbt not started")
+        with warehouse.connect() as conn:
+            for key in in_build_order(selected):
+                yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False} | table_metadata(conn, ".".join(key.path)))
+        # The fingerprint is stored only after a build whose every test passed, and the tables are those tables.
+        for check in sorted(context.selected_asset_check_keys, key=lambda c: (c.asset_key, c.name)):
+            yield dg.AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=True,
+                                      metadata={"rerun": False, "why": "the table is unchanged since the build it passed on"})
+        return
+    invocation = dbt.cli(["build", *vars_arg(dbt_vars)], context=context, raise_on_error=False)
+    events = list(invocation.stream())  # held until dbt exits and lets go of the warehouse file
+    with warehouse.connect() as conn:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                yield event.with_metadata({**event.metadata, "rebuilt": True, **table_metadata(conn, ".".join(key.path))})
+            else:
+                yield event
+        if invocation.is_successful() and whole:
+            _state_table(conn)
+            conn.execute("INSERT OR REPLACE INTO bookkeeping.model_state VALUES (?, NULL, ?)", [STATE_KEY, fingerprint])
+    if not invocation.is_successful() and not any(isinstance(e, dg.AssetCheckResult) and not e.passed for e in events):
+        raise dg.Failure(f"dbt build failed: {_dbt_error(invocation)}")
+
+
+def _dbt_error(invocation) -> str:
+    """The first error dbt reported, in one line."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # no artifact: dbt stopped before running anything (a parse or profile error)
+        return f"see the dbt log in {invocation.target_path}"
+    for result in results:
+        if result["status"] in ("error", "fail"):
+            return f"{result['unique_id']}: {(result.get('message') or '').strip().splitlines()[0]}"
+    return f"see the dbt log in {invocation.target_path}"
+
+
+@dg.definitions
+def models() -> dg.Definitions:
+    return dg.Definitions(assets=[warehouse_models],
+                          resources={"dbt": DbtCliResource(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR),
+                                                           # this environment's dbt, whatever PATH says
+                                                           dbt_executable=str(Path(sys.executable).parent / "dbt"))})

@@ -1,0 +1,172 @@
+"""The staging models as dbt builds them (models/staging/, pipelines/staging_dbt.py): on the loaded sample world's raw
+layer, dbt gives the same rows, types and comments as the Python runner, its key tests pass; through dbt the webhook
+models stay incremental: a later file's earlier report wins, equal to a build from scratch, and a replaced file
+rebuilds them whole.
+
+In the first test the expected tables are not business facts but the Python runner's output on the same files (the
+point: the move to dbt changed no row, type or comment). The incremental tests' facts come from Meta's pages, cited
+where they are asserted.
+"""
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import SECRET, envelope, messages_value, write_lines
+from pipelines.sources.webhooks import load_webhooks
+from pipelines.staging_dbt import Dbt, build_staging_with_dbt
+from pipelines.staging_models import incremental_models, table_models
+from pipelines.warehouse import open_warehouse
+
+T = 1751371200  # 2025-07-01 12:00:00 UTC
+AT = datetime(2025, 7, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def staging_state(conn: duckdb.DuckDBPyConnection, db: str, name: str) -> tuple:
+    columns = conn.execute("SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name = ? "
+                           "AND schema_name = 'staging' AND table_name = ? ORDER BY column_index", [db, name]).fetchall()
+    comment = conn.execute("SELECT comment FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'staging' "
+                           "AND table_name = ?", [db, name]).fetchall()
+    return columns, comment
+
+
+@pytest.mark.xdist_group("sample_world")
+def test_dbt_builds_staging_from_the_raw_layer_exactly_as_the_python_runner_does(loaded, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(loaded, warehouse)
+    with open_warehouse(warehouse) as conn:  # the raw layer alone, as the loaders left it
+        conn.execute("DROP SCHEMA staging CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS bookkeeping CASCADE")
+        loads = dict(conn.execute("SELECT load_id, rows_loaded FROM raw.load_audit WHERE source = 'webhooks' "
+                                  "AND status IN ('loaded', 'truncated')").fetchall())
+    # Batches of at most half the deliveries: the first load is staged in several dbt runs, each bounded.
+    limit = sum(loads.values()) // 2
+    build = build_staging_with_dbt(warehouse, batch_rows=limit, work=tmp_path / "dbt")
+    assert build.full_refresh and len(build.batches) >= 2
+    assert sorted(i for b in build.batches for i in b) == sorted(loads)
+    assert all(sum(loads[i] for i in b) <= limit or len(b) == 1 for b in build.batches)
+    names = incremental_models() + table_models()
+    assert len(names) == 33
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"ATTACH '{loaded}' AS pipeline (READ_ONLY)")
+        conn.execute(f"ATTACH '{warehouse}' AS dbt (READ_ONLY)")
+        for name in names:
+            assert staging_state(conn, "dbt", name) == staging_state(conn, "pipeline", name), name
+            columns, comment = staging_state(conn, "dbt", name)
+            assert comment[0][0] and all(c[2] for c in columns), f"{name}: persist_docs left a comment out"
+            for left, right in (("pipeline", "dbt"), ("dbt", "pipeline")):
+                extra = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {left}.staging.{name} "
+                                     f"EXCEPT ALL SELECT * FROM {right}.staging.{name})").fetchone()[0]
+                assert extra == 0, f"{name}: {extra} rows in {left}'s table that {right}'s lacks"
+        assert conn.execute("SELECT count(*) FROM dbt.staging.message_statuses").fetchone()[0] > 1000
+        # Bookkeeping sits in its own schema, never among the analysts' staging tables.
+        staged = conn.execute("SELECT count(*) FROM dbt.bookkeeping.staged_loads").fetchone()[0]
+        assert staged == sum(len(b) for b in build.batches)
+        assert conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'dbt' AND schema_name = 'staging' "
+                            "AND table_name IN ('staged_loads', 'code_version', 'model_state')").fetchone()[0] == 0
+    finally:
+        conn.close()
+    # The keys hold as dbt tests, run by dbt itself: each webhook model's unique_key, and the quality catalogue's
+    # ids_unique_not_null for staging (pipelines/quality/catalogue.py).
+    Dbt(warehouse, tmp_path / "dbt")("test", "--select", "path:models/staging")
+    results = [r for r in json.loads((tmp_path / "dbt" / "target" / "run_results.json").read_text())["results"]
+               if r["unique_id"].startswith("test.")]
+    ids = [r["unique_id"] for r in results]
+    assert sum("waba_unique_combination" in i for i in ids) == len(incremental_models())
+    assert any("unique_message_log_message_id" in i for i in ids) and any("not_null_message_statuses_status" in i for i in ids)
+    assert all(r["status"] == "pass" for r in results), [(r["unique_id"], r["status"]) for r in results]
+
+
+def delivered(message_id: str, ts: int) -> dict:
+    return {"id": message_id, "status": "delivered", "timestamp": str(ts), "recipient_id": "5511999990000"}
+
+
+def load_raw(warehouse: Path, landing: Path) -> None:
+    with open_warehouse(warehouse) as conn:
+        load_webhooks(conn, landing, app_secret=SECRET)
+
+
+def statuses(warehouse: Path) -> list[tuple]:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return conn.execute("SELECT message_id, status, status_at, _load_id FROM staging.message_statuses ORDER BY ALL").fetchall()
+    finally:
+        conn.close()
+
+
+def test_through_dbt_a_later_files_earlier_report_wins_and_equals_a_build_from_scratch(landing, warehouse, tmp_path):
+    # Meta retries a webhook it could not deliver for up to 7 days, and retries can duplicate (Meta, "Webhooks
+    # overview", updated Apr 29, 2026; domain notes section 3), so day 2's file can carry a report of a day-1 status
+    # whose timestamp (when the status happened) is earlier than the report of it that arrived on day 1.
+    write_lines(landing / "webhooks" / "day1.jsonl", [envelope("W1", "messages", messages_value(
+        statuses=[delivered("m1", T + 60), delivered("m2", T)]))])
+    load_raw(warehouse, landing)
+    first = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
+    assert first.full_refresh and len(first.batches) == 1
+    write_lines(landing / "webhooks" / "day2.jsonl", [envelope("W1", "messages", messages_value(
+        statuses=[delivered("m1", T), delivered("m3", T + 120)]))])
+    load_raw(warehouse, landing)
+    second = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
+    # only day 2's load was parsed, incrementally
+    assert not second.full_refresh and second.batches == [[2]]
+    incremental = statuses(warehouse)
+    # the earliest by event time wins: m1's delivered is day 2's report, at T, not day 1's at T + 60
+    assert [(m, at) for m, _, at, _ in incremental] == [("m1", AT), ("m2", AT), ("m3", datetime(2025, 7, 1, 12, 2, tzinfo=timezone.utc))]
+    assert [load for *_, load in incremental] == [2, 1, 2]
+    scratch = tmp_path / "scratch.duckdb"
+    shutil.copy(warehouse, scratch)
+    assert build_staging_with_dbt(scratch, full=True, work=tmp_path / "dbt-scratch").full_refresh
+    assert statuses(scratch) == incremental
+
+
+def test_through_dbt_a_replaced_file_or_changed_model_code_rebuilds_the_webhook_models_whole(landing, warehouse, tmp_path):
+    day1 = write_lines(landing / "webhooks" / "day1.jsonl", [envelope("W1", "messages", messages_value(
+        statuses=[delivered("m1", T), delivered("m2", T)]))])
+    load_raw(warehouse, landing)
+    build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
+    assert [m for m, *_ in statuses(warehouse)] == ["m1", "m2"]
+    # The file is replaced by one without m2 (a re-export): its old rows leave raw, so they must leave staging too,
+    # which appending the new load alone would not do.
+    write_lines(day1, [envelope("W1", "messages", messages_value(statuses=[delivered("m1", T)]))])
+    load_raw(warehouse, landing)
+    rebuilt = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
+    assert rebuilt.full_refresh and rebuilt.batches == [[2]]
+    assert statuses(warehouse) == [("m1", "delivered", AT, 2)]
+    # Nothing new, same code: dbt is not started at all.
+    idle = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
+    assert not idle.full_refresh and idle.batches == [] and not idle.tables_rebuilt
+    # Model code other than what staged the rows (here: a recorded version that is not today's) rebuilds whole.
+    with open_warehouse(warehouse) as conn:
+        conn.execute("UPDATE bookkeeping.code_version SET incremental_sql_md5 = 'an older model version'")
+    assert build_staging_with_dbt(warehouse, work=tmp_path / "dbt").full_refresh
+    assert statuses(warehouse) == [("m1", "delivered", AT, 2)]
+
+
+def test_a_warehouse_from_before_the_bookkeeping_moved_loses_its_old_bookkeeping_tables(landing, warehouse):
+    """Issue 18 item 4: bookkeeping lives in its own schema, never among the analysts' staging tables, also in a
+    warehouse built before the move (its old tables are dropped and staging is rebuilt whole once)."""
+    from conftest import envelope, load_all, messages_value, write_lines
+
+    import duckdb
+
+    conn = duckdb.connect(str(warehouse))
+    conn.execute("CREATE SCHEMA staging")
+    conn.execute("CREATE TABLE staging.staged_loads (load_id BIGINT PRIMARY KEY, staged_at TIMESTAMPTZ)")
+    conn.execute("CREATE TABLE staging.model_state (model VARCHAR PRIMARY KEY, built_through_load_id BIGINT, sql_md5 VARCHAR)")
+    conn.execute("CREATE TABLE staging.code_version AS SELECT 'old' AS incremental_sql_md5")
+    conn.close()
+    write_lines(landing / "webhooks" / "h.jsonl", [envelope("W1", "messages", messages_value(statuses=[
+        {"id": "wamid.1", "status": "sent", "timestamp": "1767225600", "recipient_id": "12125550100"}]))])
+    load_all(warehouse, landing)
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        staging = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()}
+        assert not staging & {"staged_loads", "model_state", "code_version"}
+        assert conn.execute("SELECT count(*) FROM bookkeeping.staged_loads").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM staging.message_statuses").fetchone()[0] == 1
+    finally:
+        conn.close()
