@@ -1,5 +1,19 @@
 -- marts.message_ledger: one row per outbound message id, priced under the rules in force at its local send time, beside what Meta's webhooks said about it. (columns: _marts.yml)
-WITH members AS (
+-- Month-partitioned (models/dbt_macros/month_partitions.sql). A run that rebuilds some months also rebuilds the months
+-- holding a stored row whose person has changed since (new identity data can join an old number to a user id).
+{%- set partial = rebuild_month_list() is not none %}
+WITH {% if partial -%}
+ledger_months AS (
+    SELECT unnest([{{ rebuild_month_list() }}]::DATE[]) AS month
+    UNION
+    SELECT DISTINCT t.local_month FROM {{ this }} t WHERE t.person_id IS DISTINCT FROM {{ person_at('t.customer_id', 't.sent_at') }}
+), {% endif -%}
+month_messages AS (
+    SELECT * FROM {{ ref('priced_messages') }} {% if partial %}WHERE local_month IN (SELECT month FROM ledger_months){% endif %}
+), month_units AS (
+    SELECT * FROM {{ ref('charged_units') }}
+    {% if partial %}WHERE date_trunc('month', local_date)::DATE IN (SELECT month FROM ledger_months){% endif %}
+), members AS (
     SELECT message_id, conversation_id FROM {{ ref('conversation_members') }}
 ), group_units AS (
     -- One group message's participant charges folded into its ledger row.
@@ -14,20 +28,20 @@ WITH members AS (
            CASE WHEN bool_or(pricing_type = 'regular' AND charge IS NULL) THEN NULL ELSE sum(charge) END AS charge,
            min(unpriced_reason) AS unpriced_reason,
            count(*) AS delivered_participants, count(*) FILTER (pricing_type = 'regular') AS charged_units
-    FROM {{ ref('charged_units') }} WHERE unit_kind = 'group_delivery'
+    FROM month_units WHERE unit_kind = 'group_delivery'
     GROUP BY first_message_id
 ), conversation_units AS (
     SELECT unit_id AS conversation_id, first_message_id, pricing_type, rate, rate_source, rate_verification, charge, unpriced_reason
-    FROM {{ ref('charged_units') }} WHERE unit_kind = 'conversation'
+    FROM month_units WHERE unit_kind = 'conversation'
 ), message_units AS (
     SELECT unit_id AS message_id, pricing_type, volume_rank, volume_from, rate, rate_source, rate_verification, charge,
            unpriced_reason, NULL::BIGINT AS delivered_participants, (pricing_type = 'regular')::BIGINT AS charged_units
-    FROM {{ ref('charged_units') }} WHERE unit_kind = 'message'
+    FROM month_units WHERE unit_kind = 'message'
     UNION ALL
     SELECT * FROM group_units
 ), unconfirmed AS (
     SELECT unit_id AS message_id, pricing_type AS unconfirmed_pricing_type, unconfirmed_charge
-    FROM {{ ref('charged_units') }} WHERE unit_kind = 'unconfirmed_message'
+    FROM month_units WHERE unit_kind = 'unconfirmed_message'
 ), priced AS (
     SELECT p.*,
            coalesce(mu.pricing_type, cu.pricing_type, uc.unconfirmed_pricing_type, p.rule_pricing_type) AS pricing_type,
@@ -46,7 +60,7 @@ WITH members AS (
            CASE WHEN mu.message_id IS NOT NULL THEN mu.charge
                 WHEN cu.first_message_id = p.message_id THEN cu.charge
                 ELSE 0::DECIMAL(18, 6) END AS charge
-    FROM {{ ref('priced_messages') }} p
+    FROM month_messages p
     LEFT JOIN message_units mu USING (message_id)
     LEFT JOIN unconfirmed uc USING (message_id)
     LEFT JOIN members mb USING (message_id)
@@ -75,11 +89,9 @@ SELECT message_id, waba_id, phone_number_id, customer_id, market, sent_at, deliv
        in_service_window, in_free_entry_point_window, meta_billable, meta_category, meta_pricing_type,
        CASE WHEN meta_pricing_type IS NOT NULL THEN disagreement IS NULL END AS agrees_with_meta, disagreement,
        group_id, delivered_participants, charged_units,
-       coalesce((SELECT min(p.person_id) FROM {{ ref('customer_persons') }} p
-                 WHERE p.customer_id = compared.customer_id AND (p.valid_from IS NULL OR compared.sent_at >= p.valid_from)
-                   AND (p.valid_to IS NULL OR compared.sent_at < p.valid_to)), customer_id) AS person_id,
+       {{ person_at('compared.customer_id', 'compared.sent_at') }} AS person_id,
        -- The derived facts every rollup reads from here instead of re-deriving them (one definition each).
-       local_sent_date, date_trunc('month', local_sent_date)::DATE AS local_month,
+       local_sent_date, local_month,
        -- Meta charges on delivery and statuses are unordered: a failed report does not cancel a delivered or read one.
        delivered AS is_delivered,
        -- Business-initiated messages are templates (the send log's type; for a message missing from the log, Meta

@@ -9,5 +9,6 @@ SELECT l.local_sent_date AS day, l.waba_id, l.phone_number_id, l.market,
        coalesce(sum(l.charged_units) FILTER (l.rate_verification = 'unverified'), 0)::BIGINT AS unverified_units,
        coalesce(sum(l.charge) FILTER (l.rate_verification = 'unverified'), 0)::DECIMAL(18, 6) AS unverified_charge, l.currency
 FROM {{ ref('message_ledger') }} l
+WHERE {{ in_rebuild_months('l.local_month') }}
 GROUP BY ALL
 ORDER BY day, waba_id, phone_number_id, market, category, pricing_type

@@ -9,6 +9,6 @@ SELECT l.local_month AS month, l.waba_id,
        (coalesce(sum(l.charge), 0) / nullif(count(*) FILTER (l.is_delivered AND l.failed_at IS NULL), 0))::DECIMAL(18, 6) AS cost_per_delivered,
        l.currency
 FROM {{ ref('message_ledger') }} l
-WHERE l.template_name IS NOT NULL OR l.message_type = 'template'
+WHERE (l.template_name IS NOT NULL OR l.message_type = 'template') AND {{ in_rebuild_months('l.local_month') }}
 GROUP BY ALL
 ORDER BY month, waba_id, template_name, template_language

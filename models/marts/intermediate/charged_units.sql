@@ -1,21 +1,25 @@
 -- intermediate.charged_units: one row per unit Meta bills or waives: each delivered message under per-message pricing, each conversation under conversation-based pricing; with its pricing type, the rate-card row that prices it (volume band included), its charge, and why it is unpriced when it is. (columns: _intermediate.yml)
-WITH message_units AS (
+-- Month-partitioned: every count below (free tier, allowance, volume tier) restarts each local month, so the units of
+-- the months being rebuilt depend on those months' messages alone.
+WITH month_messages AS (
+    SELECT * FROM {{ ref('priced_messages') }} WHERE {{ in_rebuild_months('local_month') }}
+), message_units AS (
     SELECT message_id AS unit_id, CASE WHEN delivered THEN 'message' ELSE 'unconfirmed_message' END AS unit_kind,
            message_id AS first_message_id, waba_id, phone_number_id, business_portfolio_id,
            market, billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
            local_sent_date AS local_date, sent_at AS billed_at,
            rule_pricing_type AS pricing_type, volume_tier_categories, NULL::INTEGER AS free_tier_units,
            NULL::VARCHAR[] AS free_tier_categories, NULL::VARCHAR AS participant_id
-    FROM {{ ref('priced_messages') }} WHERE billing_unit = 'message' AND (failed_at IS NULL OR delivered) AND group_id IS NULL
+    FROM month_messages WHERE billing_unit = 'message' AND (failed_at IS NULL OR delivered) AND group_id IS NULL
 ), group_units AS (
     SELECT message_id || '|' || p.participant_id, 'group_delivery', message_id, waba_id, phone_number_id, business_portfolio_id,
            p.market, billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
            local_sent_date, sent_at, rule_pricing_type, volume_tier_categories, NULL::INTEGER, NULL::VARCHAR[], p.participant_id
-    FROM (SELECT *, unnest(group_participants) AS p FROM {{ ref('priced_messages') }} WHERE billing_unit = 'message' AND group_id IS NOT NULL)
+    FROM (SELECT *, unnest(group_participants) AS p FROM month_messages WHERE billing_unit = 'message' AND group_id IS NOT NULL)
     WHERE p.delivered_at IS NOT NULL
 ), conversation_openers AS (
     SELECT c.conversation_id, p.*
-    FROM {{ ref('conversation_members') }} c JOIN {{ ref('priced_messages') }} p USING (message_id)
+    FROM {{ ref('conversation_members') }} c JOIN month_messages p USING (message_id)
     QUALIFY row_number() OVER (PARTITION BY c.conversation_id ORDER BY p.delivered_or_read_at, p.message_id) = 1
 ), conversation_units AS (
     SELECT conversation_id, 'conversation', message_id, waba_id, phone_number_id, business_portfolio_id, market,
@@ -32,7 +36,7 @@ WITH message_units AS (
     SELECT message_id, 'unconfirmed_message', message_id, waba_id, phone_number_id, business_portfolio_id, market,
            billed_category, rate_category, volume_counter, category_unpriced_reason, currency,
            local_sent_date, sent_at, rule_pricing_type, NULL::VARCHAR[], NULL::INTEGER, NULL::VARCHAR[], NULL::VARCHAR
-    FROM {{ ref('priced_messages') }} p
+    FROM month_messages p
     WHERE billing_unit = 'conversation' AND failed_at IS NULL AND NOT delivered AND rule_pricing_type = 'regular'
       AND NOT EXISTS (SELECT 1 FROM conversation_windows w
                       WHERE w.phone_number_id IS NOT DISTINCT FROM p.phone_number_id AND w.customer_id IS NOT DISTINCT FROM p.customer_id

@@ -1,5 +1,14 @@
 -- intermediate.outbound_messages: one row per outbound message id (from the statuses Meta reported and the business's send log) with its times, what Meta's pricing objects said, the pricing regime in force at its local send time, its market, and whether a customer-service or free entry point window was open at send. (columns: _intermediate.yml)
-WITH statuses AS (
+-- Month-partitioned (models/dbt_macros/month_partitions.sql): a run that rebuilds some months reads only the messages
+-- with an event since a few days before the first of them, which are all the messages those months can hold.
+{%- set partial = rebuild_month_list() is not none %}
+WITH {% if partial -%}
+candidates AS (
+    SELECT message_id FROM {{ source('staging', 'message_statuses') }} WHERE status_at >= {{ rebuild_lookback_start() }}
+    UNION
+    SELECT message_id FROM {{ source('staging', 'message_log') }} WHERE sent_at >= {{ rebuild_lookback_start() }}
+), {% endif -%}
+statuses AS (
     SELECT message_id,
            min(status_at) FILTER (status = 'sent') AS sent_status_at,
            min(status_at) FILTER (status = 'delivered') AS delivered_at,
@@ -21,6 +30,7 @@ WITH statuses AS (
     FROM {{ source('staging', 'message_statuses') }}
     -- On-Premises reported a customer deleting their own message as a status on the inbound id: not outbound.
     WHERE message_id NOT IN (SELECT message_id FROM {{ source('staging', 'inbound_messages') }})
+      {% if partial %}AND message_id IN (SELECT message_id FROM candidates){% endif %}
     GROUP BY message_id
 ), joined AS (
     SELECT coalesce(s.message_id, l.message_id) AS message_id,
@@ -48,7 +58,10 @@ WITH statuses AS (
            l.message_id IS NOT NULL AS in_send_log,
            s.message_id IS NOT NULL AS has_status,
            s.group_id
-    FROM statuses s FULL OUTER JOIN {{ source('staging', 'message_log') }} l USING (message_id)
+    FROM statuses s FULL OUTER JOIN (
+        SELECT * FROM {{ source('staging', 'message_log') }}
+        {% if partial %}WHERE message_id IN (SELECT message_id FROM candidates){% endif %}
+    ) l USING (message_id)
 ), customer_numbers AS (
     -- On-Premises bodies name no business number: attribute them to the number the customer's other messages used.
     SELECT customer_id, arg_max(phone_number_id, sent_at) AS phone_number_id, arg_max(waba_id, sent_at) AS waba_id
@@ -60,7 +73,8 @@ WITH statuses AS (
     -- A WABA missing from staging.accounts is its own portfolio, in UTC, billed in USD (as staging.accounts defaults).
     SELECT j.*, coalesce(a.business_portfolio_id, j.waba_id) AS business_portfolio_id,
            coalesce(a.timezone, 'UTC') AS timezone, coalesce(a.currency, 'USD') AS currency,
-           (j.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS local_sent_date
+           (j.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS local_sent_date,
+           date_trunc('month', (j.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS local_month
     FROM attributed j LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
 ), template_history AS (
     -- What each template's category was known to be, and since when, from snapshots and category notices.
@@ -77,6 +91,7 @@ WITH statuses AS (
     FROM located o ASOF LEFT JOIN template_history h
       ON o.waba_id = h.waba_id AND o.template_name = h.template_name
      AND o.template_language IS NOT DISTINCT FROM h.template_language AND o.sent_at >= h.known_at
+    WHERE {{ in_rebuild_months('o.local_month') }}
 ), participants AS (
     -- Each group message's participants Meta reported a status for: delivered when a delivered or read arrived.
     SELECT message_id, recipient_participant_id AS participant_id,
@@ -84,6 +99,7 @@ WITH statuses AS (
            min(status_at) FILTER (status = 'failed') AS failed_at
     FROM {{ source('staging', 'message_statuses') }}
     WHERE group_id IS NOT NULL AND recipient_participant_id IS NOT NULL
+      {% if partial %}AND message_id IN (SELECT message_id FROM candidates){% endif %}
     GROUP BY ALL
 ), recipients AS (
     -- Whose market prices a message: its customer, or each participant of a group message.

@@ -14,6 +14,7 @@ WITH billed AS (
                 WHEN meta_category IN ('group_marketing', 'group_utility') THEN substr(meta_category, 7)
                 ELSE coalesce(logged_category, history_category, 'unknown') END AS billed_category
     FROM {{ ref('outbound_messages') }}
+    WHERE {{ in_rebuild_months('local_month') }}
 ), categorised AS (
     SELECT b.*, coalesce(c.rate_category, b.billed_category) AS rate_category,
            coalesce(c.volume_counter, b.billed_category) AS volume_counter, c.unpriced_reason AS category_unpriced_reason

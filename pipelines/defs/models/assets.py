@@ -4,12 +4,14 @@ its group the dbt group it belongs to (finance, compliance, growth), its checks 
 One `dbt build` runs them all, under the run's settings as dbt vars. Afterwards each built table reports its rows
 and column schema, read from the warehouse once dbt has closed it (DuckDB lets one process write the file, so
 nothing here holds a connection while dbt runs). A run in which nothing a model reads has changed (no new load,
-no model or reference file edited, the same settings) does not start dbt at all.
+no model or reference file edited, the same settings) does not start dbt at all; a run after new loads rebuilds
+only the months they touch of the month-partitioned marts (pipelines/mart_months.py), the others whole.
 """
 
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Mapping
@@ -17,7 +19,8 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from pipelines.dbt_project import PROJECT_DIR, REFERENCE_DIR, models_md5, build_vars, manifest_path, vars_arg
+from pipelines import mart_months
+from pipelines.dbt_project import PROJECT_DIR, REFERENCE_DIR, build_vars, manifest, manifest_path, models_md5, vars_arg
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 from pipelines.defs.table_metadata import table_metadata
@@ -54,9 +57,10 @@ def in_build_order(keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
 
 
 def _inputs_fingerprint(conn, settings: dict) -> str:
-    """What a model can read: the last load, the models and their YAML, the reference CSVs, the settings."""
-    last_load = conn.execute("SELECT coalesce(max(load_id), 0) FROM raw.load_audit").fetchone()[0]
-    digest = hashlib.md5(f"{last_load}|{models_md5()}|{json.dumps(settings, sort_keys=True)}".encode())
+    """What a model reads besides the new loads: the models and their YAML, the reference CSVs, the settings, and
+    the tables the month-partitioned marts read whole (pipelines/mart_months.py)."""
+    digest = hashlib.md5(f"{models_md5()}|{json.dumps(settings, sort_keys=True)}".encode())
+    digest.update(mart_months.inputs_digest(conn, manifest()).encode())
     for path in sorted(REFERENCE_DIR.glob("*.csv")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
@@ -68,11 +72,28 @@ def _state_table(conn) -> None:
                  "(model VARCHAR PRIMARY KEY, built_through_load_id BIGINT, sql_md5 VARCHAR)")
 
 
-def _unchanged(conn, fingerprint: str, keys: list[dg.AssetKey]) -> bool:
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a run of the models does: nothing (dbt not started), or a dbt build with these extra arguments."""
+    skip: bool
+    dbt_args: tuple[str, ...]
+    rebuild_months: "list[str] | None"   # the var: the months the partitioned marts rebuild, None for every month
+    reason: str
+
+
+def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> BuildPlan:
+    """Whole rebuild when the models, settings or whole-read inputs changed (or a table is missing); nothing when no
+    load came since the last build; else the months the new loads touch."""
     _state_table(conn)
-    built = conn.execute("SELECT sql_md5 FROM bookkeeping.model_state WHERE model = ?", [STATE_KEY]).fetchone()
+    built = conn.execute("SELECT built_through_load_id, sql_md5 FROM bookkeeping.model_state WHERE model = ?",
+                         [STATE_KEY]).fetchone()
     existing = {tuple(r) for r in conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
-    return built is not None and built[0] == fingerprint and all(tuple(k.path) in existing for k in keys)
+    if built is None or built[1] != fingerprint or built[0] is None or not all(tuple(k.path) in existing for k in keys):
+        return BuildPlan(False, ("--full-refresh",), None, "first build, or models, settings or whole-read inputs changed")
+    if built[0] == last_load:
+        return BuildPlan(True, (), None, "nothing they read changed since the last build")
+    months = mart_months.plan(conn, manifest(), built[0])
+    return BuildPlan(False, (), months.var, months.reason)
 
 
 # The marts only, until staging moves under this asset too: today `waba run` builds the staging models with the
@@ -84,36 +105,60 @@ DBT_SELECT = "path:models/marts"
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                      run_settings: RunSettings):
     settings = run_settings.dbt_vars()
-    dbt_vars = build_vars(warehouse.warehouse, **settings)
     selected = sorted(context.selected_asset_keys)
     whole = set(selected) == set(warehouse_models.keys)
     with warehouse.connect() as conn:
+        last_load = conn.execute("SELECT coalesce(max(load_id), 0) FROM raw.load_audit").fetchone()[0]
         fingerprint = _inputs_fingerprint(conn, settings)  # where the files are is not what they hold
-        skip = whole and _unchanged(conn, fingerprint, selected)
-    if skip:
-        context.log.info("models: nothing they read changed since the last build; dbt not started")
+        # A partial selection (from the UI) rebuilds its models whole and leaves the state for the next whole run.
+        plan = _plan(conn, fingerprint, selected, last_load) if whole else BuildPlan(False, (), None, "a selection")
+    context.log.info(f"models: {plan.reason}" + ("; dbt not started" if plan.skip else
+                     f"; rebuilding {'every month' if plan.rebuild_months is None else plan.rebuild_months or 'no month'}"
+                     " of the month-partitioned marts"))
+    if plan.skip:
         with warehouse.connect() as conn:
             for key in in_build_order(selected):
                 yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False} | table_metadata(conn, ".".join(key.path)))
-        # The fingerprint is stored only after a build whose every test passed, and the tables are those tables.
+        # The state is stored only after a build whose every test passed, and the tables are those tables.
         for check in sorted(context.selected_asset_check_keys, key=lambda c: (c.asset_key, c.name)):
             yield dg.AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=True,
                                       metadata={"rerun": False, "why": "the table is unchanged since the build it passed on"})
         return
-    invocation = dbt.cli(["build", *vars_arg(dbt_vars)], context=context, raise_on_error=False)
+    dbt_vars = build_vars(warehouse.warehouse, **settings, rebuild_months=plan.rebuild_months)
+    invocation = dbt.cli(["build", *plan.dbt_args, *vars_arg(dbt_vars)], context=context, raise_on_error=False)
     events = list(invocation.stream())  # held until dbt exits and lets go of the warehouse file
+    partitioned = {uid.split(".")[-1] for uid in mart_months.partitioned_models(manifest())}
     with warehouse.connect() as conn:
+        months = _rebuilt_months(conn, invocation)
         for event in events:
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
-                yield event.with_metadata({**event.metadata, "rebuilt": True, **table_metadata(conn, ".".join(key.path))})
+                extra = {"rebuilt_months": ["all"] if plan.rebuild_months is None else months.get(key.path[-1], [])
+                         } if key.path[-1] in partitioned else {}
+                yield event.with_metadata({**event.metadata, "rebuilt": True, **extra,
+                                           **table_metadata(conn, ".".join(key.path))})
             else:
                 yield event
         if invocation.is_successful() and whole:
             _state_table(conn)
-            conn.execute("INSERT OR REPLACE INTO bookkeeping.model_state VALUES (?, NULL, ?)", [STATE_KEY, fingerprint])
+            conn.execute("INSERT OR REPLACE INTO bookkeeping.model_state VALUES (?, ?, ?)", [STATE_KEY, last_load, fingerprint])
     if not invocation.is_successful() and not any(isinstance(e, dg.AssetCheckResult) and not e.passed for e in events):
         raise dg.Failure(f"dbt build failed: {_dbt_error(invocation)}")
+
+
+def _rebuilt_months(conn, invocation) -> dict[str, list[str]]:
+    """model -> the months (YYYY-MM) this build replaced in it, or ["all"], from bookkeeping.month_partition_builds."""
+    try:
+        invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+    except Exception:  # no artifact: dbt built nothing
+        return {}
+    if not conn.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'bookkeeping' "
+                        "AND table_name = 'month_partition_builds'").fetchone():
+        return {}
+    rows = conn.execute("SELECT model, CASE WHEN bool_or(month IS NULL) THEN ['all'] ELSE list(DISTINCT strftime(month, '%Y-%m') "
+                        "ORDER BY strftime(month, '%Y-%m')) END FROM bookkeeping.month_partition_builds "
+                        "WHERE invocation_id = ? GROUP BY model", [invocation_id]).fetchall()
+    return dict(rows)
 
 
 def _dbt_error(invocation) -> str:

@@ -1,0 +1,60 @@
+{#- Month partitions of the finance marts that roll up by time (docs/architecture.md, "Month partitions").
+
+    A partitioned model is incremental with incremental_strategy 'replace_months' and a config month_of_row: the
+    expression giving a row's WABA-local month. A run passes the months its new data touches as the var
+    rebuild_months (a list of 'YYYY-MM-01' dates, planned by pipelines/mart_months.py). In an incremental run with
+    that var the model's SQL keeps only the rows of those months (in_rebuild_months), and the strategy deletes those
+    months from the table and inserts the new rows. Without the var an incremental run replaces every row: the same
+    SQL, the same result as a first build, one code path. -#}
+
+{#- The months to rebuild as SQL date literals, or none: when the run rebuilds whole, or the table is being created. -#}
+{% macro rebuild_month_list() -%}
+    {%- set months = var('rebuild_months', none) -%}
+    {%- if months is none or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set literals = [] -%}
+    {%- for month in months -%}{%- do literals.append("DATE '" ~ month ~ "'") -%}{%- endfor -%}
+    {{- return(literals | join(', ')) -}}
+{%- endmacro %}
+
+{#- A filter keeping the rows of the months being rebuilt: `true` on a whole build. -#}
+{% macro in_rebuild_months(month_expr) -%}
+    {%- set months = rebuild_month_list() -%}
+    {%- if months is none -%}true{%- elif months == '' -%}false{%- else -%}{{ month_expr }} IN ({{ months }}){%- endif -%}
+{%- endmacro %}
+
+{#- The earliest event time a row of the rebuilt months can depend on: their first day, less the widest timezone
+    offset (14 h), a free entry point window (72 h) and the 24 h before it in which the referral came, rounded up
+    to 5 days. A whole build: no bound. -#}
+{% macro rebuild_lookback_start() -%}
+    {%- set months = rebuild_month_list() -%}
+    {%- if months is none -%}'-infinity'::TIMESTAMPTZ
+    {%- elif months == '' -%}'infinity'::TIMESTAMPTZ
+    {%- else -%}(least({{ months }})::TIMESTAMP AT TIME ZONE 'UTC' - INTERVAL 5 DAY){%- endif -%}
+{%- endmacro %}
+
+{% macro get_incremental_replace_months_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {%- set month_of_row = config.get('meta')['month_of_row'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set months = rebuild_month_list() -%}
+    CREATE SCHEMA IF NOT EXISTS bookkeeping;
+    CREATE TABLE IF NOT EXISTS bookkeeping.month_partition_builds
+        (model VARCHAR, month DATE, invocation_id VARCHAR, built_at TIMESTAMPTZ);
+    {%- if months is none %}
+    -- A whole rebuild: one row with no month says every month was replaced.
+    INSERT INTO bookkeeping.month_partition_builds VALUES ('{{ this.identifier }}', NULL, '{{ invocation_id }}', now());
+    DELETE FROM {{ target }};
+    {%- else %}
+    -- The planned months, and any other month a new row belongs to (the ledger adds months whose persons changed).
+    CREATE OR REPLACE TEMP TABLE _{{ this.identifier }}__months AS
+        SELECT DISTINCT month FROM (
+            SELECT unnest([{{ months }}]::DATE[]) AS month
+            UNION ALL SELECT DISTINCT {{ month_of_row }} FROM {{ new_rows }})
+        WHERE month IS NOT NULL;
+    INSERT INTO bookkeeping.month_partition_builds
+        SELECT '{{ this.identifier }}', month, '{{ invocation_id }}', now() FROM _{{ this.identifier }}__months;
+    DELETE FROM {{ target }} WHERE {{ month_of_row }} IN (SELECT month FROM _{{ this.identifier }}__months);
+    {%- endif %}
+    INSERT INTO {{ target }} ({{ columns }}) SELECT {{ columns }} FROM {{ new_rows }}
+{%- endmacro %}

@@ -1,0 +1,185 @@
+"""Which WABA-local months of the month-partitioned marts a run rebuilds (models/dbt_macros/month_partitions.sql).
+
+The dbt graph says which models are partitioned (incremental_strategy replace_months), which sources hold the events
+that land in a month (meta.month_events: outbound statuses and send-log rows, inbound messages), and so which other
+tables they read whole (accounts, templates, rate cards, ...). A change in any of those, or a replaced landing file,
+changes the inputs digest: the caller rebuilds every month. Otherwise the months are those the rows of the new loads
+touch, in the WABA's timezone:
+- a message with a new status or send-log row: every month from its first to its last event (its send time is one
+  of them, whatever order they came in), the month its stored row is in, and when its customer had come from an ad
+  or Page button in the 24 h before, the free entry point window (72 h) its reply may open;
+- a new inbound message: the months of the customer-service window it opens (24 h), or for a referral the reply's
+  24 h and the free entry point window after it;
+and a whole rebuild (months None) instead when a month falls under conversation-based pricing (a conversation spans
+days and months), or a customer has messages the sources do not attribute to a number (those take the number of the
+customer's latest message, in any month) and new messages from another number.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+STRATEGY = "replace_months"
+RECHECKED = "rechecked_by_ledger"
+# How far a customer's message reaches forward: the customer-service window it opens, and for a referral (an ad or
+# Page button) the 24 h in which the business's reply opens a free entry point window (its length: the pricing rules).
+_SERVICE_WINDOW_HOURS = 24
+_REFERRAL_REPLY_HOURS = 24
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    months: tuple[date, ...] | None   # None: rebuild every month
+    reason: str
+
+    @property
+    def var(self) -> list[str] | None:
+        return None if self.months is None else [m.isoformat() for m in self.months]
+
+
+def partitioned_models(manifest: dict) -> list[str]:
+    return sorted(uid for uid, node in manifest["nodes"].items()
+                  if node["resource_type"] == "model" and node["config"].get("incremental_strategy") == STRATEGY)
+
+
+def event_tables(manifest: dict) -> dict[str, str]:
+    """The sources whose new rows are planned month by month: `schema.table` -> the kind of event they hold."""
+    return {f"{s['schema']}.{s['name']}": s["meta"]["month_events"]
+            for s in manifest["sources"].values() if s.get("meta", {}).get("month_events")}
+
+
+def whole_table_inputs(manifest: dict) -> list[str]:
+    """The other sources upstream of a partitioned model, read whole by every month it rebuilds."""
+    events = {uid for uid, s in manifest["sources"].items() if s.get("meta", {}).get("month_events")}
+    seen, found, todo = set(), set(), list(partitioned_models(manifest))
+    while todo:
+        uid = todo.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        if uid in manifest["sources"]:
+            if uid not in events:
+                source = manifest["sources"][uid]
+                found.add(f"{source['schema']}.{source['name']}")
+            continue
+        node = manifest["nodes"].get(uid)
+        if node is None or node.get("meta", node["config"].get("meta", {})).get("month_partitions") == RECHECKED:
+            continue
+        todo.extend(manifest["parent_map"].get(uid, []))
+    return sorted(found)
+
+
+def inputs_digest(conn, manifest: dict) -> str:
+    """Of the whole-table inputs' contents and of the replaced landing files: when it changes, every month may have."""
+    digest = hashlib.md5()
+    for table in whole_table_inputs(manifest):
+        digest.update(f"{table}:{conn.execute(f'SELECT count(*), bit_xor(hash(t)) FROM {table} t').fetchone()}".encode())
+    replaced = conn.execute("SELECT count(*) FROM raw.load_audit WHERE status = 'replaced'").fetchone()[0]
+    digest.update(f"replaced:{replaced}".encode())
+    return digest.hexdigest()
+
+
+def plan(conn, manifest: dict, built_through: int) -> MonthPlan:
+    """The months the loads after `built_through` touch (the marts are built through that load)."""
+    kinds = event_tables(manifest)
+    outbound = [t for t, kind in kinds.items() if kind == "outbound"]
+    inbound = [t for t, kind in kinds.items() if kind == "inbound"]
+    if sorted(outbound) != ["staging.message_log", "staging.message_statuses"] or inbound != ["staging.inbound_messages"]:
+        return MonthPlan(None, "the sources' month_events are not the ones this plan reads")
+    for statement in _TOUCHED_SQL:
+        conn.execute(statement, [built_through] * statement.count("?"))
+    unattributed = conn.execute(_UNATTRIBUTED_SQL).fetchone()[0]
+    if unattributed:
+        return MonthPlan(None, f"{unattributed} customer(s) with messages attributed by their latest number have new ones from another number")
+    free_entry_hours = conn.execute("SELECT coalesce(max(free_entry_point_hours), 0) FROM marts.pricing_regimes").fetchone()[0]
+    months = tuple(row[0] for row in conn.execute(_MONTHS_SQL, [
+        free_entry_hours, _REFERRAL_REPLY_HOURS + free_entry_hours, _SERVICE_WINDOW_HOURS]).fetchall())
+    conversation_months = conn.execute(_CONVERSATION_MONTHS_SQL, [list(months)]).fetchall()
+    if conversation_months:
+        return MonthPlan(None, f"{conversation_months[0][0]:%Y-%m} is billed by conversation")
+    return MonthPlan(months, f"{len(months)} month(s) touched by the new loads")
+
+
+_TOUCHED_SQL = ["""
+CREATE OR REPLACE TEMP TABLE _touched_messages AS
+    SELECT message_id, customer_id, phone_number_id, waba_id FROM staging.message_statuses WHERE _load_id > ?
+    UNION SELECT message_id, recipient_id, phone_number_id, waba_id FROM staging.message_log WHERE _load_id > ?
+""", """
+CREATE OR REPLACE TEMP TABLE _new_inbound AS
+    SELECT message_id, waba_id, coalesce(group_id, customer_id) AS customer_id, sent_at,
+           coalesce(referral_source_type, referral_ctwa_clid, referral_source_id) IS NOT NULL AS is_referral
+    FROM staging.inbound_messages WHERE _load_id > ?
+"""]
+
+# Customers with messages no source attributes to a number (On-Premises bodies name none; outbound_messages gives
+# them the number of the customer's latest message) whose new messages went from another number than that latest.
+_UNATTRIBUTED_SQL = """
+WITH unattributed AS (
+    SELECT s.customer_id FROM staging.message_statuses s ANTI JOIN staging.message_log l USING (message_id)
+    GROUP BY s.message_id, s.customer_id HAVING bool_and(s.phone_number_id IS NULL)
+    UNION SELECT customer_id FROM staging.inbound_messages WHERE phone_number_id IS NULL
+), at_risk AS (
+    SELECT DISTINCT customer_id FROM unattributed SEMI JOIN _touched_messages USING (customer_id)
+), latest AS (
+    SELECT customer_id, arg_max(phone_number_id, sent_at) AS phone_number_id, arg_max(waba_id, sent_at) AS waba_id
+    FROM intermediate.outbound_messages SEMI JOIN at_risk USING (customer_id) GROUP BY customer_id
+)
+SELECT count(DISTINCT n.customer_id)
+FROM _touched_messages n SEMI JOIN at_risk USING (customer_id) LEFT JOIN latest l USING (customer_id)
+WHERE n.phone_number_id IS NOT NULL
+  AND (l.phone_number_id IS DISTINCT FROM n.phone_number_id OR l.waba_id IS DISTINCT FROM n.waba_id)
+"""
+
+# An interval of event time -> every WABA-local month it overlaps; a WABA we cannot tell: every known timezone.
+_MONTHS_SQL = """
+WITH zones AS (
+    SELECT waba_id, coalesce(timezone, 'UTC') AS timezone FROM staging.accounts
+), all_zones AS (
+    SELECT DISTINCT timezone FROM zones UNION SELECT 'UTC'
+), events AS (
+    SELECT s.message_id, s.waba_id, s.customer_id, s.status_at AS event_at
+    FROM staging.message_statuses s SEMI JOIN _touched_messages USING (message_id)
+    UNION ALL
+    SELECT l.message_id, l.waba_id, l.recipient_id, l.sent_at FROM staging.message_log l SEMI JOIN _touched_messages USING (message_id)
+), messages AS (
+    SELECT message_id, any_value(waba_id) FILTER (waba_id IS NOT NULL) AS waba_id,
+           any_value(customer_id) FILTER (customer_id IS NOT NULL) AS customer_id, min(event_at) AS first_at, max(event_at) AS last_at
+    FROM events GROUP BY message_id
+), intervals AS (
+    SELECT m.waba_id, m.first_at AS from_at,
+           m.last_at + CASE WHEN EXISTS (SELECT 1 FROM staging.inbound_messages i
+                                         WHERE coalesce(i.group_id, i.customer_id) = m.customer_id
+                                           AND coalesce(i.referral_source_type, i.referral_ctwa_clid, i.referral_source_id) IS NOT NULL
+                                           AND i.sent_at BETWEEN m.first_at - INTERVAL 24 HOUR AND m.last_at)
+                            THEN to_hours(?::BIGINT) ELSE INTERVAL 0 HOUR END AS to_at
+    FROM messages m
+    UNION ALL
+    SELECT waba_id, sent_at, sent_at + to_hours(CASE WHEN is_referral THEN ?::BIGINT ELSE ?::BIGINT END) FROM _new_inbound
+), zoned AS (
+    SELECT i.from_at, i.to_at, coalesce(z.timezone, a.timezone) AS timezone
+    FROM intervals i LEFT JOIN zones z USING (waba_id)
+    LEFT JOIN all_zones a ON z.timezone IS NULL
+)
+SELECT DISTINCT month::DATE FROM (
+    SELECT unnest(generate_series(date_trunc('month', (from_at AT TIME ZONE timezone)),
+                                  date_trunc('month', (to_at AT TIME ZONE timezone)), INTERVAL 1 MONTH)) AS month
+    FROM zoned
+    UNION ALL
+    SELECT o.local_month FROM intermediate.outbound_messages o SEMI JOIN _touched_messages USING (message_id)
+    UNION ALL
+    SELECT o.local_month FROM intermediate.outbound_messages o SEMI JOIN _new_inbound USING (message_id)
+)
+ORDER BY 1
+"""
+
+# A planned month in which a conversation-based regime was in force on any day.
+_CONVERSATION_MONTHS_SQL = """
+WITH regimes AS (
+    SELECT effective_from, lead(effective_from) OVER (ORDER BY effective_from) AS until, billing_unit
+    FROM marts.pricing_regimes WHERE enabled
+)
+SELECT m.month FROM unnest(?::DATE[]) AS m(month) JOIN regimes r
+  ON r.billing_unit = 'conversation' AND r.effective_from < m.month + INTERVAL 1 MONTH AND (r.until IS NULL OR r.until > m.month)
+ORDER BY 1
+"""
