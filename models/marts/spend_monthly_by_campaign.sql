@@ -10,4 +10,4 @@ SELECT l.local_month AS month, l.waba_id,
        l.currency
 FROM {{ ref('message_ledger') }} l
 GROUP BY ALL
-ORDER BY month, waba_id, campaign
+ORDER BY month, waba_id, campaign, category, currency
