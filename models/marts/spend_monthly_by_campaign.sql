@@ -11,4 +11,4 @@ SELECT l.local_month AS month, l.waba_id,
 FROM {{ ref('message_ledger') }} l
 WHERE {{ in_rebuild_months('l.local_month') }}
 GROUP BY ALL
-ORDER BY month, waba_id, campaign
+ORDER BY month, waba_id, campaign, category, currency

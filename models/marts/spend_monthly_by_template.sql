@@ -11,4 +11,4 @@ SELECT l.local_month AS month, l.waba_id,
 FROM {{ ref('message_ledger') }} l
 WHERE (l.template_name IS NOT NULL OR l.message_type = 'template') AND {{ in_rebuild_months('l.local_month') }}
 GROUP BY ALL
-ORDER BY month, waba_id, template_name, template_language
+ORDER BY month, waba_id, template_name, template_language, category, currency
