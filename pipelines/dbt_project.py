@@ -97,6 +97,8 @@ def build(warehouse: Path, select: str = "fqn:*", command: str = "build", parse:
     with tempfile.TemporaryDirectory(prefix="waba-dbt-") as work:
         args = [command, "--quiet", *_project_args(), "--target-path", work, "--log-path", work,
                 "--select", select, *vars_arg(build_vars(warehouse, **settings))]
+        if command == "build":
+            args += ["--exclude-resource-type", "unit_test"]  # dev tests of the rules: tests/test_dbt_unit_tests.py
         try:
             result = (dbtRunner() if parse else _runner(Path(warehouse))).invoke(args)
         finally:
