@@ -132,7 +132,7 @@ statuses AS (
 ), referrals AS (
     SELECT customer_id, phone_number_id, sent_at AS referral_at FROM customer_messages WHERE is_referral
 ), replies AS (
-    SELECT customer_id, phone_number_id, sent_at FROM located
+    SELECT customer_id, phone_number_id, sent_at, coalesce(delivered_at, read_at, sent_at) AS delivered_or_sent_at FROM located
     WHERE (failed_at IS NULL OR coalesce(delivered_at, read_at) IS NOT NULL) AND customer_id IS NOT NULL
 ), recipient_markets AS (
     SELECT o.message_id, o.recipient_id,
@@ -142,8 +142,10 @@ statuses AS (
       AND (c.requires_regime IS NULL OR c.requires_regime IN (SELECT regime FROM regimes))
     GROUP BY o.message_id, o.recipient_id
 ), free_entry_windows AS (
-    -- The business's first reply within 24 h of an ad or Page-button message opens a free entry point window.
-    SELECT DISTINCT r.customer_id, r.phone_number_id, o.sent_at AS opened_at
+    -- The business's first reply within 24 h of an ad or Page-button message opens a free entry point window, "as
+    -- soon as your message is delivered" (Meta, conversation-based pricing; domain file 4.2): the reply is in it, and
+    -- it lasts from the reply's delivery (its send, while no delivery was reported).
+    SELECT DISTINCT r.customer_id, r.phone_number_id, o.sent_at AS reply_sent_at, o.delivered_or_sent_at AS opened_at
     FROM referrals r ASOF JOIN replies o
       ON o.customer_id = r.customer_id AND o.phone_number_id = r.phone_number_id AND o.sent_at >= r.referral_at
     WHERE o.sent_at < r.referral_at + INTERVAL 24 HOUR
@@ -177,4 +179,4 @@ LEFT JOIN (
 ) gp USING (message_id)
 ASOF LEFT JOIN inbound i ON m.customer_id = i.customer_id AND m.phone_number_id = i.phone_number_id AND m.sent_at >= i.inbound_at
 ASOF LEFT JOIN free_entry_windows f
-  ON m.customer_id = f.customer_id AND m.phone_number_id = f.phone_number_id AND m.sent_at >= f.opened_at
+  ON m.customer_id = f.customer_id AND m.phone_number_id = f.phone_number_id AND m.sent_at >= f.reply_sent_at
