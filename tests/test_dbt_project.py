@@ -59,6 +59,23 @@ def test_message_ledgers_asset_deps_are_exactly_what_its_sql_refs():
     assert dg.AssetKey(["staging", "optin_events"]) not in parents
 
 
+def test_a_staging_tables_asset_deps_are_what_its_sql_reads():
+    """Read by hand from models/staging/accounts.sql (raw.accounts, raw.message_logs and the WABAs seen in two
+    staging models) and message_statuses.sql (the batch's parsed webhook changes: raw.webhook_deliveries of the
+    loads in raw.load_audit not staged yet)."""
+    from pipelines.definitions import defs
+
+    graph = defs().resolve_asset_graph()
+
+    def parents(table: str) -> set[str]:
+        return {k.to_user_string() for k in graph.get(dg.AssetKey(["staging", table])).parent_keys}
+
+    assert parents("accounts") == {"raw/accounts", "raw/message_logs", "staging/message_statuses",
+                                   "staging/inbound_messages"}
+    assert parents("message_statuses") == {"raw/webhook_deliveries", "raw/load_audit"}
+    assert parents("invoice_lines") == {"raw/invoices"}
+
+
 def test_every_dbt_test_is_an_asset_check_on_its_model():
     from pipelines.defs.models.assets import warehouse_models
 

@@ -68,11 +68,13 @@ def test_2026_10_rules_charge_service_and_utility_in_window_and_can_be_switched_
 
 
 def test_free_entry_point_window_lasts_72_hours_from_the_reply(s):
+    # Meta, conversation-based pricing: the free entry point conversation "is opened as soon as your message is
+    # delivered and lasts 72 hours" (domain file 4.2: "starting at delivery of the reply").
     s.rate("North America", "marketing", "0.0250")
     s.customer_says("ad", "2025-08-04T10:00:00", referral=True)
-    s.send("reply", "2025-08-04T10:01:00", template=None, category=None)  # opens the window at 10:01
-    s.send("m1", "2025-08-07T10:00:59")   # 71:59:59 after the reply: free
-    s.send("m2", "2025-08-07T10:01:00")   # 72 h after the reply: charged
+    s.send("reply", "2025-08-04T10:01:00", template=None, category=None, delay=60)  # delivered 10:02: the window opens
+    s.send("m1", "2025-08-07T10:01:59")   # 71:59:59 after the delivery (72:00:59 after the send): free
+    s.send("m2", "2025-08-07T10:02:00")   # 72 h after the delivery: charged
     s.build()
     assert s.ledger("message_id, pricing_type, charge") == [
         ("m1", "free_entry_point", 0.0), ("m2", "regular", 0.025), ("reply", "free_entry_point", 0.0)]

@@ -159,7 +159,8 @@ SELECT m.*,
        gp.group_participants,
        i.inbound_at AS last_inbound_at,
        coalesce(m.sent_at < i.inbound_at + INTERVAL 24 HOUR, false) AS in_service_window,
-       f.opened_at AS free_entry_point_opened_at,
+       -- When the free entry point window the message went out in opened (none: it went out in none).
+       CASE WHEN m.sent_at < f.opened_at + to_hours(g.free_entry_point_hours) THEN f.opened_at END AS free_entry_point_opened_at,
        coalesce(m.sent_at < f.opened_at + to_hours(g.free_entry_point_hours), false) AS in_free_entry_point_window,
        -- Meta charges on delivery and statuses are unordered: a failed report does not cancel a delivered or read one.
        coalesce(delivered_at, read_at) IS NOT NULL AS delivered,

@@ -2,15 +2,26 @@
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.table_metadata import table_metadata
 from pipelines.staging import build_staging, table_descriptions
+from pipelines.staging_models import models
+
+
+def upstream_keys(name: str) -> set[dg.AssetKey]:
+    """The assets a staging model reads, from its own source() and ref() calls: raw tables, other staging tables,
+    and through the batch's working tables (models/staging/intermediate/, not assets) what those read."""
+    model = models()[name]
+    keys = {dg.AssetKey(list(source)) for source in model.sources}
+    for ref in model.refs:
+        keys |= upstream_keys(ref) if models()[ref].intermediate else {dg.AssetKey(["staging", ref])}
+    return keys
+
 
 def staging_specs() -> list[dg.AssetSpec]:
     return [
         dg.AssetSpec(key=["staging", table.split(".")[1]], group_name="staging", kinds={"duckdb"},
-                     description=description, deps=[a.key for a in raw_assets()])
+                     description=description, deps=sorted(upstream_keys(table.split(".")[1])))
         for table, description in table_descriptions().items()
     ]
 
