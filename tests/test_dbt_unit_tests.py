@@ -21,12 +21,14 @@ UNIT_TEST_FILES = sorted((PROJECT_DIR / "models" / "marts").rglob("_unit_tests_*
 
 @pytest.fixture(scope="module")
 def empty_warehouse(tmp_path_factory) -> Path:
-    """Raw and staging of an empty landing folder, and every mart built on them: each relation a unit test reads."""
+    """Raw and staging of an empty landing folder, the seeds, and every mart built on them: each relation a unit test
+    reads."""
     root = tmp_path_factory.mktemp("unit")
     landing = root / "landing"
     landing.mkdir()
     warehouse = root / "warehouse.duckdb"
     load_all(warehouse, landing)
+    build(warehouse, select="path:models/reference", command="seed")  # the reference tables the marts read
     build(warehouse, select="path:models/marts", command="run")
     return warehouse
 

@@ -3,8 +3,7 @@ WITH own AS (
     SELECT language, keyword, match_rule, action, 'landing' AS list_source FROM {{ source('staging', 'chat_keywords') }}
 ), bundled AS (
     SELECT language, keyword, match_rule, action, 'bundled' AS list_source
-    FROM read_csv('{{ reference_csv('chat_keywords.csv') }}', header = true, auto_detect = false, columns = {
-        'language': 'VARCHAR', 'keyword': 'VARCHAR', 'match_rule': 'VARCHAR', 'action': 'VARCHAR'})
+    FROM {{ ref('chat_keywords') }}
 ), chosen AS (
     SELECT * FROM own
     UNION ALL SELECT * FROM bundled WHERE NOT EXISTS (SELECT 1 FROM own)
