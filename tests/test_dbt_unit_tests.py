@@ -62,8 +62,7 @@ def test_a_broken_rule_fails_its_unit_test(empty_warehouse, tmp_path):
     """Issue 14 item 2: an opt-in names one business, so it covers the WABA it was recorded on only. A copy of the
     project whose optin_audit lets it cover the whole portfolio fails exactly the unit test of that rule."""
     project = tmp_path / "project"
-    # the reference CSVs stay where the vars point (build_vars)
-    shutil.copytree(PROJECT_DIR / "models", project / "models", ignore=shutil.ignore_patterns("reference"))
+    shutil.copytree(PROJECT_DIR / "models", project / "models")  # the seeds too: the marts ref them
     for name in ("dbt_project.yml", "profiles.yml", ".dbtignore"):
         shutil.copy(PROJECT_DIR / name, project / name)
     audit = project / "models" / "marts" / "optin_audit.sql"
