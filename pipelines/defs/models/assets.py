@@ -3,11 +3,11 @@ its SQL refs, its group the dbt group it belongs to (finance, compliance, growth
 The seeds are the reference CSVs the marts read (models/reference, schema reference), so a mart shows the rules it
 is built from upstream of it.
 
-One `dbt build` runs them all (seeds first), under the run's settings as dbt vars. Afterwards each built table reports its rows
-and column schema, read from the warehouse once dbt has closed it (DuckDB lets one process write the file, so
-nothing here holds a connection while dbt runs). A run in which nothing a model reads has changed (no new load,
-no model or reference file edited, the same settings) does not start dbt at all; a run after new loads rebuilds
-only the months they touch of the month-partitioned marts (pipelines/mart_months.py), the others whole.
+One `dbt build` runs them all (seeds first), under the run's settings as dbt vars. Afterwards each built table
+reports its rows and column schema, read from the warehouse once dbt has closed it (DuckDB lets one process write
+the file, so nothing here holds a connection while dbt runs). A run in which nothing a model reads has changed (no
+new load, no model or reference file edited, the same settings) does not start dbt at all; a run after new loads
+rebuilds only the months they touch of the month-partitioned marts (pipelines/mart_months.py), the others whole.
 """
 
 import hashlib
