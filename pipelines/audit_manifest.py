@@ -42,7 +42,7 @@ def audit_settings(conn: duckdb.DuckDBPyConnection) -> dict:
     keywords = conn.execute("SELECT normalised, action, list_source FROM intermediate.chat_keywords_in_force "
                             "ORDER BY normalised, action").fetchall()
     listed = "".join(f"{word}\t{action}\n" for word, action, _ in keywords)
-    bundled = REFERENCE_DIR / "chat_keywords.csv"
+    bundled = REFERENCE_DIR / "bundled_chat_keywords.csv"
     regimes = []
     if _table_exists(conn, "marts", "pricing_regimes"):
         regimes = [{"regime": r, "effective_from": str(d), "enabled": bool(e)} for r, d, e in conn.execute(

@@ -22,13 +22,15 @@ REFERENCE_DIR = PROJECT_DIR / "models" / "reference"
 TARGET_DIR = PROJECT_DIR / "target"
 MANIFEST = TARGET_DIR / "manifest.json"
 _PARSED_FROM = TARGET_DIR / "manifest.sources.md5"
-# What `dbt parse` reads: the project file, the models, their YAML and macros (reference CSVs are read at run time).
+# What `dbt parse` reads: the project file, the models, their YAML and macros, and the seeds (the manifest holds each
+# seed's checksum).
 _PARSED_SUFFIXES = (".sql", ".yml", ".yaml")
 
 
 def _project_files() -> list[Path]:
     files = [PROJECT_DIR / "dbt_project.yml", PROJECT_DIR / ".dbtignore"]
     files += sorted(p for p in (PROJECT_DIR / "models").rglob("*") if p.suffix in _PARSED_SUFFIXES)
+    files += sorted(REFERENCE_DIR.glob("*.csv"))
     return [p for p in files if p.is_file()]
 
 
@@ -77,7 +79,7 @@ def manifest() -> dict:
 
 
 def build_vars(warehouse: Path, **settings) -> dict:
-    """The vars of a build: the warehouse file the profile opens, the reference CSVs' folder, and the run's
+    """The vars of a build: the warehouse file the profile opens, the folder of the CSV staging reads, and the run's
     settings (dbt_project.yml lists every setting with its default)."""
     return {"warehouse_path": str(Path(warehouse).absolute()), "reference_dir": str(REFERENCE_DIR)} | settings
 

@@ -23,7 +23,7 @@ BEGIN = "<!-- BEGIN GENERATED TABLES: `waba docs` writes this section from the w
 END = "<!-- END GENERATED TABLES -->"
 
 # Schemas in the order a reader meets them; TEMP and system schemas are never documented.
-SCHEMA_ORDER = ["raw", "staging", "marts", "intermediate", "bookkeeping"]
+SCHEMA_ORDER = ["raw", "staging", "marts", "intermediate", "reference", "bookkeeping"]
 SCHEMA_INTRO = {
     "raw": "as received: one row per loaded line, row or delivery, with where it came from",
     "staging": "typed, deduplicated, in event-time order; SQL in `models/staging/` (dbt models), documented in "
@@ -31,6 +31,8 @@ SCHEMA_INTRO = {
     "marts": "the answers; SQL in `models/marts/` (a dbt project), documented in `models/marts/_marts.yml`",
     "intermediate": "the working tables the marts are built from (`models/marts/intermediate/`); not part of the "
                     "analysts' API: their columns may change with the rules",
+    "reference": "the rule CSVs and the bundled rate card the marts are built from, as loaded (dbt seeds from "
+                 "`models/reference/`, documented in `models/reference/_reference.yml`)",
     "bookkeeping": "what the incremental builds have done (staged loads, what each model was built from); not for analysis",
 }
 NO_COMMENT = "(no comment in the warehouse yet)"

@@ -1,6 +1,6 @@
 """Finance marts: the per-message cost ledger, conversations, spend rollups and reconciliation.
 
-The pricing rules are data (models/reference/pricing_regimes.csv, calling_codes.csv, rate_card.csv) and
+The pricing rules are data (models/reference/regime_rules.csv, calling_codes.csv, bundled_rates.csv, dbt seeds) and
 the work is SQL in models/marts, built by dbt; this module holds the run's pricing parameters and the table
 `waba reprice` writes.
 """
@@ -36,7 +36,7 @@ def known_regimes() -> list[str]:
     """What --disable-regime can switch off: the pricing regimes and the allowances (e.g. free_service_2026_10),
     from the reference CSVs the finance marts are built from (checked before loading)."""
     names = []
-    for file, column in (("pricing_regimes.csv", "regime"), ("pricing_allowances.csv", "allowance")):
+    for file, column in (("regime_rules.csv", "regime"), ("allowance_rules.csv", "allowance")):
         with (REFERENCE_DIR / file).open(newline="") as f:
             names += [row[column] for row in csv.DictReader(f)]
     return names

@@ -44,7 +44,7 @@ def test_a_regime_typo_is_refused_before_anything_loads(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("waba: error: unknown pricing regime pmp_2026_1O")
-    assert "pmp_2026_10" in lines[0]  # the known names are listed, from models/reference/pricing_regimes.csv
+    assert "pmp_2026_10" in lines[0]  # the known names are listed, from models/reference/regime_rules.csv
     assert not warehouse.exists()  # refused before loading: no warehouse was even created
     env = {k: v for k, v in __import__("os").environ.items()} | {"WABA_DISABLED_REGIMES": "cbp_2099"}
     result = waba("run", "--landing", landing, "--warehouse", warehouse, env=env)
@@ -52,7 +52,7 @@ def test_a_regime_typo_is_refused_before_anything_loads(tmp_path):
 
 
 def test_the_free_service_allowance_is_a_name_disable_regime_accepts(tmp_path):
-    # docs/finance.md: the reported 1,000 free service messages (models/reference/pricing_allowances.csv) are
+    # docs/finance.md: the reported 1,000 free service messages (models/reference/allowance_rules.csv) are
     # switched off with --disable-regime free_service_2026_10; the typo check must not refuse that name.
     landing = tmp_path / "landing"
     (landing / "webhooks").mkdir(parents=True)

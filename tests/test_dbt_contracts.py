@@ -19,7 +19,7 @@ import pytest
 from conftest import fetch
 from pipelines.dbt_project import PROJECT_DIR, build_vars, manifest, vars_arg
 
-# pricing_categories reads only a reference CSV: a build of it needs no loaded warehouse.
+# pricing_categories reads only a seed (reference.category_rules): a build of both needs no loaded warehouse.
 MART = "pricing_categories"
 SQL = Path("models") / "marts" / f"{MART}.sql"
 
@@ -51,12 +51,13 @@ def project(tmp_path: Path) -> Path:
 
 
 def dbt_run(project: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    """`dbt run` of the one mart in the copy, in its own process (dbt-duckdb holds the file open in the process
-    that ran it)."""
+    """The one mart and the seed it reads, built in the copy without tests, in its own process (dbt-duckdb holds
+    the file open in the process that ran it)."""
     dbt = Path(sys.executable).parent / "dbt"
     work = project / "target"
-    return subprocess.run([dbt, "run", "--project-dir", project, "--profiles-dir", project, "--target-path", work,
-                           "--log-path", work, "--select", MART, *vars_arg(build_vars(warehouse))],
+    return subprocess.run([dbt, "build", "--project-dir", project, "--profiles-dir", project, "--target-path", work,
+                           "--log-path", work, "--select", f"+{MART}", "--resource-type", "seed", "--resource-type",
+                           "model", *vars_arg(build_vars(warehouse))],
                           capture_output=True, text=True, timeout=300, cwd=project)
 
 

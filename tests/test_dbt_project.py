@@ -42,7 +42,9 @@ def test_every_sql_file_under_models_is_a_dbt_model_and_one_asset():
     assert {node["name"] for node in dbt_models(parsed).values()} == files - python_built
     from pipelines.defs.models.assets import model_keys
 
-    assert set(model_keys()) == {asset_key(parsed, uid) for uid in dbt_models(parsed)}
+    # the same dbt build loads the seeds the marts read (tests/test_dbt_seeds.py)
+    seeds = {uid for uid, node in parsed["nodes"].items() if node["resource_type"] == "seed"}
+    assert set(model_keys()) == {asset_key(parsed, uid) for uid in set(dbt_models(parsed)) | seeds}
 
 
 def test_message_ledgers_asset_deps_are_exactly_what_its_sql_refs():
@@ -51,7 +53,7 @@ def test_message_ledgers_asset_deps_are_exactly_what_its_sql_refs():
     parsed = manifest()
     ledger = "model.waba_insights.message_ledger"
     reads = parsed["nodes"][ledger]["depends_on"]["nodes"]
-    assert reads and all(r.startswith(("model.", "source.")) for r in reads)
+    assert reads and all(r.startswith(("model.", "source.", "seed.")) for r in reads)
     graph = defs().resolve_asset_graph()
     parents = set(graph.get(dg.AssetKey(["marts", "message_ledger"])).parent_keys)
     assert parents == {asset_key(parsed, r) for r in reads}

@@ -21,12 +21,14 @@ UNIT_TEST_FILES = sorted((PROJECT_DIR / "models" / "marts").rglob("_unit_tests_*
 
 @pytest.fixture(scope="module")
 def empty_warehouse(tmp_path_factory) -> Path:
-    """Raw and staging of an empty landing folder, and every mart built on them: each relation a unit test reads."""
+    """Raw and staging of an empty landing folder, the seeds, and every mart built on them: each relation a unit test
+    reads."""
     root = tmp_path_factory.mktemp("unit")
     landing = root / "landing"
     landing.mkdir()
     warehouse = root / "warehouse.duckdb"
     load_all(warehouse, landing)
+    build(warehouse, select="path:models/reference", command="seed")  # the reference tables the marts read
     build(warehouse, select="path:models/marts", command="run")
     return warehouse
 
@@ -60,8 +62,7 @@ def test_a_broken_rule_fails_its_unit_test(empty_warehouse, tmp_path):
     """Issue 14 item 2: an opt-in names one business, so it covers the WABA it was recorded on only. A copy of the
     project whose optin_audit lets it cover the whole portfolio fails exactly the unit test of that rule."""
     project = tmp_path / "project"
-    # the reference CSVs stay where the vars point (build_vars)
-    shutil.copytree(PROJECT_DIR / "models", project / "models", ignore=shutil.ignore_patterns("reference"))
+    shutil.copytree(PROJECT_DIR / "models", project / "models")  # the seeds too: the marts ref them
     for name in ("dbt_project.yml", "profiles.yml", ".dbtignore"):
         shutil.copy(PROJECT_DIR / name, project / name)
     audit = project / "models" / "marts" / "optin_audit.sql"

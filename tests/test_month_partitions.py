@@ -12,7 +12,7 @@ truth send times and its WABAs' timezones (accounts.csv), by Meta's rules rather
   message's send to the status;
 - an inbound message opens a 24 h customer-service window (Meta, pricing: service conversations / windows); after a
   referral (ad or Page button) the business's reply within 24 h opens a 72 h free entry point window;
-- under conversation-based pricing (before 2025-07-01, models/reference/pricing_regimes.csv) conversations span days
+- under conversation-based pricing (before 2025-07-01, models/reference/regime_rules.csv) conversations span days
   and a month cannot be rebuilt alone: every month is.
 The three days: mid-March 2026 (late statuses of the week before), 2025-06-20 (conversation-based), 2026-11-30
 (the last day, where a Kolkata evening is December 1st).

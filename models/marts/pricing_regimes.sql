@@ -7,11 +7,5 @@ SELECT regime, effective_from, billing_unit, confirmed,
        nullif(template_category_as, '') AS template_category_as, nullif(service_category_as, '') AS service_category_as,
        nullif(window_template_category_as, '') AS window_template_category_as,
        nullif(service_rate_category, '') AS service_rate_category, source, description
-FROM read_csv('{{ reference_csv('pricing_regimes.csv') }}', header = true, auto_detect = false, columns = {
-    'regime': 'VARCHAR', 'effective_from': 'DATE', 'billing_unit': 'VARCHAR', 'confirmed': 'BOOLEAN',
-    'free_tier_units': 'INTEGER', 'free_tier_categories': 'VARCHAR', 'service_free': 'BOOLEAN',
-    'utility_in_window_free': 'BOOLEAN', 'free_entry_point_hours': 'INTEGER', 'conversation_hours': 'INTEGER',
-    'volume_tier_categories': 'VARCHAR', 'template_category_as': 'VARCHAR', 'service_category_as': 'VARCHAR',
-    'window_template_category_as': 'VARCHAR',
-    'service_rate_category': 'VARCHAR', 'source': 'VARCHAR', 'description': 'VARCHAR'})
+FROM {{ ref('regime_rules') }}
 ORDER BY effective_from

@@ -6,10 +6,7 @@ WITH landing AS (
 ), bundled AS (
     SELECT effective_from, market, lower(category) AS category, upper(currency) AS currency, rate,
            coalesce(volume_from, 0) AS volume_from, volume_to, verification, source
-    FROM read_csv('{{ reference_csv('rate_card.csv') }}', header = true, auto_detect = false, columns = {
-        'effective_from': 'DATE', 'market': 'VARCHAR', 'category': 'VARCHAR', 'currency': 'VARCHAR',
-        'rate': 'DECIMAL(18, 6)', 'volume_from': 'BIGINT', 'volume_to': 'BIGINT', 'verification': 'VARCHAR',
-        'source': 'VARCHAR'})
+    FROM {{ ref('bundled_rates') }}
 )
 SELECT * FROM landing
 UNION ALL

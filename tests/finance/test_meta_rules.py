@@ -195,7 +195,7 @@ def test_spend_on_unverified_bundled_rows_is_counted_everywhere_and_warned(s):
     from pipelines.quality.checks import WARN
     from pipelines.warehouse import open_warehouse
 
-    with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
+    with open(REFERENCE_DIR / "bundled_rates.csv", newline="") as handle:
         row = next(r for r in csv.DictReader(handle)
                    if (r["effective_from"], r["market"], r["category"]) == ("2026-07-01", "Hong Kong", "marketing"))
     assert row["verification"] == "unverified" and "Rest of Asia Pacific" in row["source"]
@@ -243,14 +243,14 @@ def test_a_free_entry_point_conversation_closes_the_open_ones_and_blocks_new_one
 def test_the_card_in_force_lists_every_market_on_every_date_a_later_standalone_one_at_its_group_rate(s):
     # M-PRICE "Pricing on the WhatsApp Business Platform" (updated Jul 1, 2026): Poland is a standalone market from
     # 2026-07-01 and was part of "Rest of Central & Eastern Europe" before; the bundled card (sourced rows of
-    # models/reference/rate_card.csv) lists 47 markets on 2026-10-01. Read at any card date, the card in force
+    # models/reference/bundled_rates.csv) lists 47 markets on 2026-10-01. Read at any card date, the card in force
     # must list all 47, a market not yet standalone at the rate of the group its country then belonged to, and
     # only the categories of that date's pricing era (2022: business- and user-initiated; 2025-07: no service).
     import csv
 
     from pipelines.dbt_project import REFERENCE_DIR
 
-    with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
+    with open(REFERENCE_DIR / "bundled_rates.csv", newline="") as handle:
         card = [r for r in csv.DictReader(handle) if r["currency"] == "USD"]
     group_april = next(r["rate"] for r in card if (r["effective_from"], r["market"], r["category"]) == (
         "2026-04-01", "Rest of Central & Eastern Europe", "marketing"))

@@ -191,7 +191,7 @@ def _bundled_card() -> list[dict]:
 
     from pipelines.dbt_project import REFERENCE_DIR
 
-    with open(REFERENCE_DIR / "rate_card.csv", newline="") as handle:
+    with open(REFERENCE_DIR / "bundled_rates.csv", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

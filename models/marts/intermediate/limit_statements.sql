@@ -1,8 +1,7 @@
 -- intermediate.limit_statements: one row per (messaging-limit value Meta stated, scope it speaks for): the number's tier on phone_number_quality_update and in Business Manager snapshots, the per-phone and per-portfolio values of business_capability_update. (columns: _intermediate.yml)
 WITH spellings AS (
     SELECT upper(spelling) AS spelling, daily_limit, unlimited
-    FROM read_csv('{{ reference_csv('messaging_limit_spellings.csv') }}', header = true, auto_detect = false, columns = {
-        'spelling': 'VARCHAR', 'daily_limit': 'BIGINT', 'unlimited': 'BOOLEAN', 'note': 'VARCHAR'})
+    FROM {{ ref('messaging_limit_spellings') }}
 ), phones AS (
     SELECT p.phone_number_id, p.waba_id, p.digits, a.business_portfolio_id
     FROM {{ ref('phone_numbers') }} p LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)

@@ -1,11 +1,13 @@
-"""Every dbt model as one Dagster asset, from the dbt manifest: its deps are the models and sources its SQL refs,
-its group the dbt group it belongs to (finance, compliance, growth), its checks the dbt tests on it.
+"""Every dbt model and seed as one Dagster asset, from the dbt manifest: its deps are the models, seeds and sources
+its SQL refs, its group the dbt group it belongs to (finance, compliance, growth), its checks the dbt tests on it.
+The seeds are the reference CSVs the marts read (models/reference, schema reference), so a mart shows the rules it
+is built from upstream of it.
 
-One `dbt build` runs them all, under the run's settings as dbt vars. Afterwards each built table reports its rows
-and column schema, read from the warehouse once dbt has closed it (DuckDB lets one process write the file, so
-nothing here holds a connection while dbt runs). A run in which nothing a model reads has changed (no new load,
-no model or reference file edited, the same settings) does not start dbt at all; a run after new loads rebuilds
-only the months they touch of the month-partitioned marts (pipelines/mart_months.py), the others whole.
+One `dbt build` runs them all (seeds first), under the run's settings as dbt vars. Afterwards each built table
+reports its rows and column schema, read from the warehouse once dbt has closed it (DuckDB lets one process write
+the file, so nothing here holds a connection while dbt runs). A run in which nothing a model reads has changed (no
+new load, no model or reference file edited, the same settings) does not start dbt at all; a run after new loads
+rebuilds only the months they touch of the month-partitioned marts (pipelines/mart_months.py), the others whole.
 """
 
 import hashlib
@@ -20,7 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines import mart_months
-from pipelines.dbt_project import PROJECT_DIR, REFERENCE_DIR, build_vars, manifest, manifest_path, models_md5, vars_arg
+from pipelines.dbt_project import PROJECT_DIR, build_vars, manifest, manifest_path, models_md5, vars_arg
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 from pipelines.defs.table_metadata import table_metadata
@@ -57,12 +59,10 @@ def in_build_order(keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
 
 
 def _inputs_fingerprint(conn, settings: dict) -> str:
-    """What a model reads besides the new loads: the models and their YAML, the reference CSVs, the settings, and
-    the tables the month-partitioned marts read whole (pipelines/mart_months.py)."""
+    """What a model reads besides the new loads: the models, their YAML and the reference CSVs (models_md5), the
+    settings, and the tables the month-partitioned marts read whole (pipelines/mart_months.py)."""
     digest = hashlib.md5(f"{models_md5()}|{json.dumps(settings, sort_keys=True)}".encode())
     digest.update(mart_months.inputs_digest(conn, manifest()).encode())
-    for path in sorted(REFERENCE_DIR.glob("*.csv")):
-        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -96,9 +96,9 @@ def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> Bu
     return BuildPlan(False, (), months.var, months.reason)
 
 
-# The marts only, until staging moves under this asset too: today `waba run` builds the staging models with the
-# Python runner (pipelines/staging.py), which is several times faster on the same files (docs/architecture.md).
-DBT_SELECT = "path:models/marts"
+# The seeds and the marts, until staging moves under this asset too: today `waba run` builds the staging models with
+# the Python runner (pipelines/staging.py), which is several times faster on the same files (docs/architecture.md).
+DBT_SELECT = "path:models/reference path:models/marts"
 
 
 @dbt_assets(manifest=manifest_path(), select=DBT_SELECT, dagster_dbt_translator=TRANSLATOR, name="warehouse_models")
