@@ -40,3 +40,4 @@ browser:
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_marts.py
+	$(BIN)/python benchmarks/bench_daily.py

@@ -67,17 +67,10 @@ def main() -> None:
         print(json.dumps(step(name, Path(landing), Path(warehouse))))
         return
 
-    from worlds import ensure_world
+    from worlds import HeldBackDay, ensure_world
 
     world = ensure_world(args.work, args.envelopes)
-    # The held-back day waits inside the world folder (outside webhooks/), so an interrupted run loses nothing.
-    parking = world / ".held-back"
-    for parked in parking.glob("*"):
-        shutil.move(parked, world / "webhooks" / "cloud" / parked.name)
-    held_back = sorted((world / "webhooks" / "cloud").glob("*.jsonl.gz"))[-1]
-    parking.mkdir(exist_ok=True)
-    parked = parking / held_back.name
-    shutil.move(held_back, parked)
+    day = HeldBackDay(world)
     daily, whole = args.work / "daily.duckdb", args.work / "daily-whole.duckdb"
     results = []
     try:
@@ -85,7 +78,7 @@ def main() -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
         results.append(run_child("full", world, daily))
         shutil.copy(daily, whole)
-        shutil.move(parked, held_back)
+        day.restore()
         results.append(run_child("+1 day", world, daily))
         results.append(run_child("no-op", world, daily))
         import duckdb
@@ -95,11 +88,10 @@ def main() -> None:
         conn.close()
         results.append(run_child("+1 day, whole", world, whole))
     finally:
-        if parked.exists():
-            shutil.move(parked, held_back)
+        day.restore()
     floor = results[-1]["seconds"]
     print(f"\nworld: {args.envelopes} envelopes ({json.loads((world / 'ground_truth.json').read_text())['envelopes']} written);"
-          f" day added: {held_back.name}")
+          f" day added: {day.path.name}")
     print("| step | seconds | vs +1 day whole | months rebuilt | peak RSS (MB) |")
     print("|---|---:|---:|---|---:|")
     for r in results:

@@ -84,18 +84,10 @@ def main() -> None:
         print(json.dumps(step(name, Path(landing), Path(warehouse))))
         return
 
-    from worlds import ensure_world
+    from worlds import HeldBackDay, ensure_world
 
     world = ensure_world(args.work, args.envelopes)
-    # The held-back day waits inside the world folder (outside webhooks/), so an interrupted run
-    # loses nothing and the next run puts it back first.
-    parking = world / ".held-back"
-    for parked in parking.glob("*"):
-        shutil.move(parked, world / "webhooks" / "cloud" / parked.name)
-    held_back = sorted((world / "webhooks" / "cloud").glob("*.jsonl.gz"))[-1]
-    parking.mkdir(exist_ok=True)
-    parked = parking / held_back.name
-    shutil.move(held_back, parked)
+    day = HeldBackDay(world)
     results = []
     try:
         for path in args.work.glob("bench*.duckdb*"):  # DuckDB spills into a <file>.tmp folder
@@ -103,11 +95,10 @@ def main() -> None:
         results.append(run_child("floor", world, args.work / "bench-floor.duckdb"))
         results.append(run_child("load", world, args.work / "bench.duckdb"))
         results.append(run_child("rerun", world, args.work / "bench.duckdb"))
-        shutil.move(parked, held_back)
+        day.restore()
         results.append(run_child("plus_one_day", world, args.work / "bench.duckdb"))
     finally:
-        if parked.exists():
-            shutil.move(parked, held_back)
+        day.restore()
     floor, load = results[0]["seconds"], results[1]["seconds"]
     print(f"\nworld: {args.envelopes} envelopes ({json.loads((world / 'ground_truth.json').read_text())['envelopes']} written)")
     print("| step | seconds | vs floor | vs load | peak RSS (MB) |")

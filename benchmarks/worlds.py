@@ -25,3 +25,21 @@ def ensure_world(work: Path, envelopes: str, world: Path | None = None, marker: 
     os.environ.setdefault("WABA_APP_SECRET", json.loads((world / "ground_truth.json").read_text())["app_secret"])
     work.mkdir(parents=True, exist_ok=True)
     return world
+
+
+class HeldBackDay:
+    """The world's last Cloud API day file, moved out of webhooks/ for a "+1 day" step. It waits inside the world
+    folder (<world>/.held-back), so an interrupted benchmark loses nothing: the next one puts it back first."""
+
+    def __init__(self, world: Path):
+        cloud, parking = world / "webhooks" / "cloud", world / ".held-back"
+        for parked in parking.glob("*"):
+            shutil.move(parked, cloud / parked.name)
+        self.path = sorted(cloud.glob("*.jsonl.gz"))[-1]
+        parking.mkdir(exist_ok=True)
+        self.parked = parking / self.path.name
+        shutil.move(self.path, self.parked)
+
+    def restore(self) -> None:
+        if self.parked.exists():
+            shutil.move(self.parked, self.path)
