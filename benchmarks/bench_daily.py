@@ -35,11 +35,12 @@ def step(name: str, landing: Path, warehouse: Path) -> dict:
 
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:
-        months = conn.execute("""
+        # A first build or --full-refresh creates the tables whole and records nothing: every month.
+        months = ["all"] if name in ("full", "+1 day, whole") else [] if name == "no-op" else conn.execute("""
             SELECT coalesce(list(DISTINCT coalesce(strftime(month, '%Y-%m'), 'all')), [])
             FROM bookkeeping.month_partition_builds
             WHERE invocation_id = (SELECT arg_max(invocation_id, built_at) FROM bookkeeping.month_partition_builds)
-        """).fetchone()[0] if name != "no-op" else []
+        """).fetchone()[0]
     finally:
         conn.close()
     return {"step": name, "seconds": seconds, "failed_checks": len(summary.failed_checks), "months": sorted(months),
