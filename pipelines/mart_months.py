@@ -1,7 +1,7 @@
 """Which WABA-local months of the month-partitioned marts a run rebuilds (models/dbt_macros/month_partitions.sql).
 
-The dbt graph says which models are partitioned (incremental_strategy replace_months), which sources hold the events
-that land in a month (meta.month_events: outbound statuses and send-log rows, inbound messages), and so which other
+The dbt graph says which models are partitioned (incremental_strategy replace_months), which staging models hold the
+events that land in a month (meta.month_events: outbound statuses and send-log rows, inbound messages), and so which other
 tables they read whole (accounts, templates, rate cards, ...). A change in any of those, or a replaced landing file,
 changes the inputs digest: the caller rebuilds every month. Otherwise the months are those the rows of the new loads
 touch, in the WABA's timezone:
@@ -43,28 +43,33 @@ def partitioned_models(manifest: dict) -> list[str]:
                   if node["resource_type"] == "model" and node["config"].get("incremental_strategy") == STRATEGY)
 
 
+def _meta(node: dict) -> dict:
+    return node.get("config", {}).get("meta") or node.get("meta") or {}
+
+
 def event_tables(manifest: dict) -> dict[str, str]:
-    """The sources whose new rows are planned month by month: `schema.table` -> the kind of event they hold."""
-    return {f"{s['schema']}.{s['name']}": s["meta"]["month_events"]
-            for s in manifest["sources"].values() if s.get("meta", {}).get("month_events")}
+    """The staging models whose new rows are planned month by month (meta.month_events in models/staging/_staging.yml):
+    `schema.table` -> the kind of event they hold."""
+    return {f"{node['schema']}.{node['name']}": _meta(node)["month_events"]
+            for node in manifest["nodes"].values() if _meta(node).get("month_events")}
 
 
 def whole_table_inputs(manifest: dict) -> list[str]:
-    """The other sources upstream of a partitioned model, read whole by every month it rebuilds."""
-    events = {uid for uid, s in manifest["sources"].items() if s.get("meta", {}).get("month_events")}
+    """The other staging models and sources upstream of a partitioned model, read whole by every month it rebuilds."""
     seen, found, todo = set(), set(), list(partitioned_models(manifest))
     while todo:
         uid = todo.pop()
         if uid in seen:
             continue
         seen.add(uid)
-        if uid in manifest["sources"]:
-            if uid not in events:
-                source = manifest["sources"][uid]
-                found.add(f"{source['schema']}.{source['name']}")
+        node = manifest["sources"].get(uid) or manifest["nodes"].get(uid)
+        if node is None or node["resource_type"] == "seed":  # the seeds' CSVs are in the models' fingerprint
             continue
-        node = manifest["nodes"].get(uid)
-        if node is None or node.get("meta", node["config"].get("meta", {})).get("month_partitions") == RECHECKED:
+        if node["resource_type"] == "source" or node["schema"] == "staging":  # the layer the marts are built from
+            if not _meta(node).get("month_events"):
+                found.add(f"{node['schema']}.{node['name']}")
+            continue
+        if _meta(node).get("month_partitions") == RECHECKED:
             continue
         todo.extend(manifest["parent_map"].get(uid, []))
     return sorted(found)
@@ -86,7 +91,7 @@ def plan(conn, manifest: dict, built_through: int) -> MonthPlan:
     outbound = [t for t, kind in kinds.items() if kind == "outbound"]
     inbound = [t for t, kind in kinds.items() if kind == "inbound"]
     if sorted(outbound) != ["staging.message_log", "staging.message_statuses"] or inbound != ["staging.inbound_messages"]:
-        return MonthPlan(None, "the sources' month_events are not the ones this plan reads")
+        return MonthPlan(None, "the staging models' month_events are not the ones this plan reads")
     for statement in _TOUCHED_SQL:
         conn.execute(statement, [built_through] * statement.count("?"))
     unattributed = conn.execute(_UNATTRIBUTED_SQL).fetchone()[0]

@@ -8,14 +8,14 @@ WITH files AS (
            o.waba_id, NULL::VARCHAR AS phone_number_id, NULL::VARCHAR AS previous_id, NULL::VARCHAR AS new_id,
            NULL::VARCHAR AS linked_id, NULL::VARCHAR AS detail, o.wording, o.business_name,
            'optin:' || o._load_id || ':' || o._line_no AS event_key
-    FROM {{ source('staging', 'optin_events') }} o LEFT JOIN files f ON f.load_id = o._load_id
+    FROM {{ ref('optin_events') }} o LEFT JOIN files f ON f.load_id = o._load_id
 ), chat AS (
     -- A keyword is the whole message: "STOP" is an opt-out, "please stop the delivery" is not.
     SELECT i.customer_id, i.sent_at, CASE k.action WHEN 'opt_out' THEN 'opt_out' ELSE 'opt_out_resume' END,
            CASE k.action WHEN 'opt_out' THEN 'revoke' ELSE 'restore' END, 'all', 'chat_keyword', i.message_id,
            f.file_path || ':' || i._line_no, i.waba_id, i.phone_number_id, NULL, NULL, NULL, i.text_body, NULL, NULL,
            'chat:' || i.message_id
-    FROM {{ source('staging', 'inbound_messages') }} i
+    FROM {{ ref('inbound_messages') }} i
     JOIN {{ ref('chat_keywords_in_force') }} k ON k.normalised = waba_normalised_text(i.text_body)
     LEFT JOIN files f ON f.load_id = i._load_id
     WHERE i.message_type = 'text' AND i.customer_id IS NOT NULL
@@ -27,7 +27,7 @@ WITH files AS (
            'marketing', 'whatsapp', f.file_path || ':' || p._line_no, f.file_path || ':' || p._line_no,
            p.waba_id, p.phone_number_id, NULL, NULL, NULL, p.detail, NULL, NULL,
            'preference:' || p.customer_id || ':' || lower(p.value) || ':' || p.changed_at || ':' || coalesce(p.phone_number_id, '')
-    FROM {{ source('staging', 'user_preferences') }} p LEFT JOIN files f ON f.load_id = p._load_id
+    FROM {{ ref('user_preferences') }} p LEFT JOIN files f ON f.load_id = p._load_id
     WHERE p.customer_id IS NOT NULL
 ), stop_failures AS (
     -- Meta fails a marketing template with 131050 only when the customer has stopped marketing messages: the stop
@@ -44,13 +44,13 @@ WITH files AS (
            c.changed_at, c.change_type, 'change', NULL, 'system_message', c.message_id,
            f.file_path || ':' || i._line_no, c.waba_id, c.phone_number_id, c.previous_customer_id,
            coalesce(c.new_wa_id, c.new_user_id), NULL, c.system_body, NULL, NULL, 'change:' || c.message_id
-    FROM {{ source('staging', 'identity_changes') }} c
-    LEFT JOIN {{ source('staging', 'inbound_messages') }} i USING (message_id)
+    FROM {{ ref('identity_changes') }} c
+    LEFT JOIN {{ ref('inbound_messages') }} i USING (message_id)
     LEFT JOIN files f ON f.load_id = i._load_id
 ), links AS (
     SELECT unnest([wa_id, user_id]), first_seen_at, 'id_link', 'link', NULL, 'webhook_contacts', NULL, NULL,
            NULL, NULL, NULL, NULL, unnest([user_id, wa_id]), NULL, NULL, NULL, 'link:' || wa_id || ':' || user_id
-    FROM {{ source('staging', 'customer_identities') }}
+    FROM {{ ref('customer_identities') }}
 ), events AS (
     SELECT * FROM consent
     UNION ALL SELECT * FROM chat

@@ -31,14 +31,14 @@ WITH ledger AS (
     FROM {{ ref('market_prefixes') }} WHERE requires_regime IS NULL GROUP BY country_iso2
 ), analytics AS (
     SELECT waba_id, period_start, granularity, country, lower(pricing_category) AS category, volume AS units, cost,
-           'pricing' AS source FROM {{ source('staging', 'pricing_analytics') }} WHERE lower(pricing_type) = 'regular'
+           'pricing' AS source FROM {{ ref('pricing_analytics') }} WHERE lower(pricing_type) = 'regular'
     UNION ALL
     SELECT waba_id, period_start, granularity, country, lower(conversation_category), conversations, cost,
-           'conversation' FROM {{ source('staging', 'conversation_analytics') }} WHERE lower(conversation_type) = 'regular'
+           'conversation' FROM {{ ref('conversation_analytics') }} WHERE lower(conversation_type) = 'regular'
 ), analytics_months AS (
     SELECT date_trunc('month', (x.period_start AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS month, x.*,
            coalesce(a.currency, 'USD') AS currency
-    FROM analytics x LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+    FROM analytics x LEFT JOIN {{ ref('accounts') }} a USING (waba_id)
 ), meta AS (
     -- One granularity per WABA and month (the coarsest saved), so overlapping fetches are not added twice.
     SELECT month, waba_id, coalesce(c.market, 'Other') AS market, coalesce(pc.rate_category, m.category) AS category, currency,
@@ -54,7 +54,7 @@ WITH ledger AS (
 ), invoice AS (
     SELECT i.month, i.waba_id, i.market, coalesce(pc.rate_category, lower(i.category)) AS category, i.currency,
            sum(i.amount)::DECIMAL(18, 6) AS invoice_amount
-    FROM {{ source('staging', 'invoice_lines') }} i LEFT JOIN {{ ref('pricing_categories') }} pc ON pc.category = lower(i.category) GROUP BY ALL
+    FROM {{ ref('invoice_lines') }} i LEFT JOIN {{ ref('pricing_categories') }} pc ON pc.category = lower(i.category) GROUP BY ALL
 ), joined AS (
     SELECT month, waba_id, market, category, currency,
            coalesce(l.ledger_units, 0) AS ledger_units, coalesce(l.ledger_charge, 0)::DECIMAL(18, 6) AS ledger_charge,

@@ -1,21 +1,21 @@
 -- marts.customer_persons: which person a customer id stands for, and when: one row per (customer id, tenure), the one definition every mart uses to count or match a person (the ledger's, the growth reach's and the compliance marts' person_id). (columns: _marts.yml)
 WITH RECURSIVE seen AS (
     -- Every customer id the warehouse records, with when it was first seen.
-    SELECT customer_id AS id, min(sent_at) AS seen_at FROM {{ source('staging', 'inbound_messages') }} WHERE customer_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT customer_id, min(status_at) FROM {{ source('staging', 'message_statuses') }} WHERE customer_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT recipient_id, min(sent_at) FROM {{ source('staging', 'message_log') }} WHERE recipient_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT customer_id, min(event_at) FROM {{ source('staging', 'optin_events') }} WHERE customer_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT customer_id, min(changed_at) FROM {{ source('staging', 'user_preferences') }} WHERE customer_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT customer_id, min(first_event_at) FROM {{ source('staging', 'calls') }} WHERE customer_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT unnest([wa_id, user_id]), first_seen_at FROM {{ source('staging', 'customer_identities') }}
-    UNION ALL SELECT unnest([previous_wa_id, previous_user_id, new_wa_id, new_user_id]), changed_at FROM {{ source('staging', 'identity_changes') }}
+    SELECT customer_id AS id, min(sent_at) AS seen_at FROM {{ ref('inbound_messages') }} WHERE customer_id IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT customer_id, min(status_at) FROM {{ ref('message_statuses') }} WHERE customer_id IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT recipient_id, min(sent_at) FROM {{ ref('message_log') }} WHERE recipient_id IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT customer_id, min(event_at) FROM {{ ref('optin_events') }} WHERE customer_id IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT customer_id, min(changed_at) FROM {{ ref('user_preferences') }} WHERE customer_id IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT customer_id, min(first_event_at) FROM {{ ref('calls') }} WHERE customer_id IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT unnest([wa_id, user_id]), first_seen_at FROM {{ ref('customer_identities') }}
+    UNION ALL SELECT unnest([previous_wa_id, previous_user_id, new_wa_id, new_user_id]), changed_at FROM {{ ref('identity_changes') }}
 ), ids AS (
     SELECT id, min(seen_at) AS seen_at,
            CASE WHEN regexp_matches(id, '^[A-Za-z]{2}\.') THEN 'user_id' ELSE 'wa_id' END AS id_kind
     FROM seen WHERE id IS NOT NULL GROUP BY id
 ), moves AS (
     -- A change that names a different new number: the old number's holder moved away.
-    SELECT DISTINCT previous_wa_id AS id, changed_at FROM {{ source('staging', 'identity_changes') }}
+    SELECT DISTINCT previous_wa_id AS id, changed_at FROM {{ ref('identity_changes') }}
     WHERE previous_wa_id IS NOT NULL AND new_wa_id IS NOT NULL AND new_wa_id <> previous_wa_id
 ), bounds AS (
     SELECT i.id, i.id_kind, i.seen_at, m.changed_at AS valid_to,
@@ -32,7 +32,7 @@ WITH RECURSIVE seen AS (
 ), edges AS (
     -- a pair joins the BSUID to the number's tenure in which it was first seen
     SELECT t.node AS a, u.node AS b
-    FROM {{ source('staging', 'customer_identities') }} c
+    FROM {{ ref('customer_identities') }} c
     JOIN tenures t ON t.id = c.wa_id AND (t.valid_from IS NULL OR c.first_seen_at >= t.valid_from)
                   AND (t.valid_to IS NULL OR c.first_seen_at < t.valid_to)
     JOIN tenures u ON u.id = c.user_id
@@ -40,7 +40,7 @@ WITH RECURSIVE seen AS (
     -- a change joins the ids before it (the BSUID, the number's tenure that ended with it) to the ids after it
     -- (the new BSUID, the new number's tenure from the change): a rotation or a number change of one person
     SELECT p.node, n.node
-    FROM {{ source('staging', 'identity_changes') }} c, unnest([c.previous_wa_id, c.previous_user_id]) AS b(previous_id),
+    FROM {{ ref('identity_changes') }} c, unnest([c.previous_wa_id, c.previous_user_id]) AS b(previous_id),
          unnest([c.new_wa_id, c.new_user_id]) AS f(new_id)
     JOIN tenures p ON p.id = b.previous_id
                   AND (p.valid_from IS NULL OR c.changed_at > p.valid_from) AND (p.valid_to IS NULL OR c.changed_at <= p.valid_to)

@@ -21,7 +21,7 @@ WITH health AS (
     -- A portfolio counts as verified when any of its WABAs' accounts.csv rows says so.
     SELECT business_portfolio_id, max(business_verification_status) AS status,
            bool_or(business_verification_status = 'verified') AS verified
-    FROM {{ source('staging', 'accounts') }} WHERE business_verification_status IS NOT NULL GROUP BY ALL
+    FROM {{ ref('accounts') }} WHERE business_verification_status IS NOT NULL GROUP BY ALL
 ), scoped AS (
     SELECT d.*, coalesce(r.peak_24h, 0) AS peak_24h, coalesce(r.peak_window, 0) AS peak_7d,
            coalesce(r.peak_scaling, 0) AS peak_30d, h.quality_ok, coalesce(h.restricted, false) AS restricted,
@@ -31,7 +31,7 @@ WITH health AS (
     FROM {{ ref('scope_days') }} d
     LEFT JOIN reach r USING (scope, scope_id, day)
     LEFT JOIN scoped_health h USING (scope, scope_id, day)
-    LEFT JOIN (SELECT DISTINCT p.phone_number_id, a.business_portfolio_id FROM {{ ref('phone_numbers') }} p JOIN {{ source('staging', 'accounts') }} a USING (waba_id)) n
+    LEFT JOIN (SELECT DISTINCT p.phone_number_id, a.business_portfolio_id FROM {{ ref('phone_numbers') }} p JOIN {{ ref('accounts') }} a USING (waba_id)) n
            ON d.scope = 'phone_number' AND n.phone_number_id = d.scope_id
     LEFT JOIN verification v ON v.business_portfolio_id = CASE d.scope WHEN 'phone_number' THEN n.business_portfolio_id ELSE d.scope_id END
 ), judged AS (

@@ -2,7 +2,7 @@
 WITH settings AS (
     SELECT coalesce({{ waba_var('consent_scope') }}, 'portfolio') AS consent_scope
 ), portfolios AS (
-    SELECT waba_id, coalesce(min(business_portfolio_id), waba_id) AS portfolio_id FROM {{ source('staging', 'accounts') }} GROUP BY waba_id
+    SELECT waba_id, coalesce(min(business_portfolio_id), waba_id) AS portfolio_id FROM {{ ref('accounts') }} GROUP BY waba_id
 ), messages AS (
     SELECT l.message_id, l.waba_id, l.phone_number_id, l.customer_id, l.market, l.sent_at,
            l.local_sent_date AS sent_day,

@@ -1,25 +1,25 @@
 -- marts.phone_number_health_daily: one row per business phone number per UTC day, from the day it was first seen to the last day of data: its quality rating, status, messaging limit and throughput as known at the end of the day, the limit events of the day and what it sent. (columns: _marts.yml)
 WITH phones AS (
-    SELECT p.*, a.business_portfolio_id FROM {{ ref('phone_numbers') }} p LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+    SELECT p.*, a.business_portfolio_id FROM {{ ref('phone_numbers') }} p LEFT JOIN {{ ref('accounts') }} a USING (waba_id)
 ), grid AS (
     SELECT p.phone_number_id, p.digits, p.waba_id, p.business_portfolio_id,
            unnest(generate_series(greatest(c.first_day, p.first_seen_at::DATE), c.last_day, INTERVAL 1 DAY))::DATE AS day
     FROM phones p, {{ ref('growth_calendar') }} c
 ), events AS (
     SELECT p.phone_number_id, e.*
-    FROM {{ source('staging', 'phone_number_quality_events') }} e JOIN phones p ON p.digits = regexp_replace(e.display_phone_number, '[^0-9]', '', 'g')
+    FROM {{ ref('phone_number_quality_events') }} e JOIN phones p ON p.digits = regexp_replace(e.display_phone_number, '[^0-9]', '', 'g')
 ), implied AS (
     -- What a pre-2025-10 quality event says about the number's rating and status.
     SELECT * FROM (VALUES ('FLAGGED', 'RED', 'FLAGGED'), ('UNFLAGGED', 'YELLOW', 'CONNECTED'), ('DOWNGRADE', NULL, 'CONNECTED'))
         t(event, quality_rating, status)
 ), ratings AS (
-    SELECT phone_number_id, snapshot_at AS at, quality_rating, 'snapshot' AS stated_by FROM {{ source('staging', 'phone_number_snapshots') }}
+    SELECT phone_number_id, snapshot_at AS at, quality_rating, 'snapshot' AS stated_by FROM {{ ref('phone_number_snapshots') }}
     WHERE quality_rating IS NOT NULL
     UNION ALL
     SELECT e.phone_number_id, e.event_at, i.quality_rating, e.event FROM events e JOIN implied i USING (event)
     WHERE i.quality_rating IS NOT NULL
 ), statuses AS (
-    SELECT phone_number_id, snapshot_at AS at, status FROM {{ source('staging', 'phone_number_snapshots') }} WHERE status IS NOT NULL
+    SELECT phone_number_id, snapshot_at AS at, status FROM {{ ref('phone_number_snapshots') }} WHERE status IS NOT NULL
     UNION ALL
     SELECT e.phone_number_id, e.event_at, i.status FROM events e JOIN implied i USING (event)
 ), limits AS (
@@ -36,7 +36,7 @@ WITH phones AS (
     SELECT waba_id, event_at AS at,
            list_transform(coalesce(from_json(restriction_info, '[{"restriction_type": "VARCHAR", "expiration": "VARCHAR"}]'), []),
                           r -> {'restriction_type': r.restriction_type, 'expires_at': waba_ts(r.expiration)}) AS restrictions
-    FROM {{ source('staging', 'account_update_events') }} WHERE event = 'ACCOUNT_RESTRICTION'
+    FROM {{ ref('account_update_events') }} WHERE event = 'ACCOUNT_RESTRICTION'
 ), sent AS (
     SELECT phone_number_id, sent_at::DATE AS day, count(*) AS messages_sent,
            count(*) FILTER (final_status = 'failed') AS failed

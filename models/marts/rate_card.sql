@@ -2,7 +2,7 @@
 WITH landing AS (
     SELECT effective_from, market, category, currency, rate, volume_from, volume_to, 'landing' AS verification,
            'landing: ' || source_file AS source
-    FROM {{ source('staging', 'rate_cards') }}
+    FROM {{ ref('rate_cards') }}
 ), bundled AS (
     SELECT effective_from, market, lower(category) AS category, upper(currency) AS currency, rate,
            coalesce(volume_from, 0) AS volume_from, volume_to, verification, source

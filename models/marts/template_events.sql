@@ -3,27 +3,27 @@ WITH status_webhooks AS (
     SELECT waba_id, template_id, template_name, template_language, event_at, upper(event) AS status,
            upper(other_info_title) AS title, coalesce(rejection_reason, reason) AS reason,
            coalesce(other_info_description, 'disable date ' || disable_date) AS detail
-    FROM {{ source('staging', 'template_status_events') }}
+    FROM {{ ref('template_status_events') }}
 ), statuses AS (
     SELECT waba_id, template_id, template_name, template_language, event_at, status, title, reason, detail, 'webhook' AS source
     FROM status_webhooks
     UNION ALL
     SELECT waba_id, template_id, template_name, template_language, snapshot_at, status, NULL, NULL, NULL, 'snapshot'
-    FROM {{ source('staging', 'template_snapshots') }} WHERE status IS NOT NULL
+    FROM {{ ref('template_snapshots') }} WHERE status IS NOT NULL
 ), quality AS (
     SELECT waba_id, template_id, template_name, template_language, event_at, upper(new_quality_score) AS score,
            upper(previous_quality_score) AS previous, 'webhook' AS source
-    FROM {{ source('staging', 'template_quality_events') }}
+    FROM {{ ref('template_quality_events') }}
     UNION ALL
     SELECT waba_id, template_id, template_name, template_language, snapshot_at, quality_score, NULL, 'snapshot'
-    FROM {{ source('staging', 'template_snapshots') }} WHERE quality_score IS NOT NULL
+    FROM {{ ref('template_snapshots') }} WHERE quality_score IS NOT NULL
 ), categories AS (
     SELECT waba_id, template_id, template_name, template_language, coalesce(category_update_at, event_at) AS event_at,
            upper(new_category) AS category, upper(previous_category) AS previous, 'webhook' AS source
-    FROM {{ source('staging', 'template_category_events') }} WHERE notice = 'completed'
+    FROM {{ ref('template_category_events') }} WHERE notice = 'completed'
     UNION ALL
     SELECT waba_id, template_id, template_name, template_language, snapshot_at, category, NULL, 'snapshot'
-    FROM {{ source('staging', 'template_snapshots') }} WHERE category IS NOT NULL
+    FROM {{ ref('template_snapshots') }} WHERE category IS NOT NULL
 ), statements AS (
     SELECT 'status' AS kind, waba_id, template_id, template_name, template_language, event_at, status AS value, NULL AS previous,
            title, reason, detail, source FROM statuses
@@ -49,7 +49,7 @@ WITH status_webhooks AS (
     SELECT waba_id, template_id, template_name, template_language, event_at, 'category_notice' AS kind,
            upper(new_category) AS value_from, upper(correct_category) AS value_to, NULL AS pause_kind, NULL AS reason,
            'takes effect ' || strftime(category_update_at, '%Y-%m-%d %H:%M UTC') AS detail, 'webhook' AS source
-    FROM {{ source('staging', 'template_category_events') }} WHERE notice = 'impending'
+    FROM {{ ref('template_category_events') }} WHERE notice = 'impending'
 ), ids AS (
     SELECT waba_id, template_name, template_language, arg_max(template_id, event_at) AS template_id
     FROM statements WHERE template_id IS NOT NULL GROUP BY ALL

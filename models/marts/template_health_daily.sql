@@ -12,7 +12,7 @@ WITH events AS (
     GROUP BY ALL
 ), templates AS (
     SELECT waba_id, template_name, template_language, min(first_day) AS first_day FROM (
-        SELECT waba_id, template_name, template_language, min(snapshot_at)::DATE AS first_day FROM {{ source('staging', 'template_snapshots') }} GROUP BY ALL
+        SELECT waba_id, template_name, template_language, min(snapshot_at)::DATE AS first_day FROM {{ ref('template_snapshots') }} GROUP BY ALL
         UNION ALL SELECT waba_id, template_name, template_language, min(event_at)::DATE FROM events GROUP BY ALL
         UNION ALL SELECT waba_id, template_name, template_language, min(day) FROM sends GROUP BY ALL
     ) GROUP BY ALL
@@ -22,13 +22,13 @@ WITH events AS (
     FROM templates t, {{ ref('growth_calendar') }} c
 ), known AS (
     -- Snapshots state the value even where nothing changed; events state the changes between them.
-    SELECT 'status' AS kind, waba_id, template_name, template_language, snapshot_at AS at, status AS value FROM {{ source('staging', 'template_snapshots') }}
-    UNION ALL SELECT 'quality', waba_id, template_name, template_language, snapshot_at, quality_score FROM {{ source('staging', 'template_snapshots') }}
-    UNION ALL SELECT 'category', waba_id, template_name, template_language, snapshot_at, category FROM {{ source('staging', 'template_snapshots') }}
+    SELECT 'status' AS kind, waba_id, template_name, template_language, snapshot_at AS at, status AS value FROM {{ ref('template_snapshots') }}
+    UNION ALL SELECT 'quality', waba_id, template_name, template_language, snapshot_at, quality_score FROM {{ ref('template_snapshots') }}
+    UNION ALL SELECT 'category', waba_id, template_name, template_language, snapshot_at, category FROM {{ ref('template_snapshots') }}
     UNION ALL SELECT kind, waba_id, template_name, template_language, event_at, value_to FROM events WHERE kind <> 'category_notice'
     -- Status webhooks also name the category the template has at that moment.
     UNION ALL SELECT 'category', waba_id, template_name, template_language, event_at, upper(category)
-    FROM {{ source('staging', 'template_status_events') }}
+    FROM {{ ref('template_status_events') }}
 ), status_known AS (SELECT * FROM known WHERE kind = 'status' AND value IS NOT NULL
 ), quality_known AS (SELECT * FROM known WHERE kind = 'quality' AND value IS NOT NULL
 ), category_known AS (SELECT * FROM known WHERE kind = 'category' AND value IS NOT NULL
@@ -40,7 +40,7 @@ WITH events AS (
     FROM events GROUP BY ALL
 ), ids AS (
     SELECT waba_id, template_name, template_language, arg_max(template_id, event_at) AS template_id FROM (
-        SELECT waba_id, template_name, template_language, template_id, snapshot_at AS event_at FROM {{ source('staging', 'template_snapshots') }}
+        SELECT waba_id, template_name, template_language, template_id, snapshot_at AS event_at FROM {{ ref('template_snapshots') }}
         UNION ALL SELECT waba_id, template_name, template_language, template_id, event_at FROM events
     ) WHERE template_id IS NOT NULL GROUP BY ALL
 )

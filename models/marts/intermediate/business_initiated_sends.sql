@@ -2,7 +2,7 @@
 SELECT l.message_id, l.sent_at, l.customer_id, l.person_id, l.phone_number_id,
        a.business_portfolio_id, coalesce(q.quality_score = 'GREEN', false) AS high_quality_template
 FROM {{ ref('message_ledger') }} l
-LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+LEFT JOIN {{ ref('accounts') }} a USING (waba_id)
 LEFT JOIN {{ ref('template_health_daily') }} q
        ON q.waba_id = l.waba_id AND q.template_name = l.template_name AND q.template_language = l.template_language
       AND q.day = l.sent_at::DATE

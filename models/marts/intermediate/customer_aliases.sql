@@ -5,7 +5,7 @@ WITH tenures AS (
     FROM {{ ref('customer_persons') }}
 ), replaced AS (
     -- BSUIDs a rotation or a change replaced (a number that was left is a tenure that ended)
-    SELECT DISTINCT previous_user_id AS id FROM {{ source('staging', 'identity_changes') }}
+    SELECT DISTINCT previous_user_id AS id FROM {{ ref('identity_changes') }}
     WHERE previous_user_id IS NOT NULL AND new_user_id IS NOT NULL AND new_user_id <> previous_user_id
 )
 SELECT x.customer_id, y.customer_id AS alias_id,

@@ -4,24 +4,24 @@ WITH spellings AS (
     FROM {{ ref('messaging_limit_spellings') }}
 ), phones AS (
     SELECT p.phone_number_id, p.waba_id, p.digits, a.business_portfolio_id
-    FROM {{ ref('phone_numbers') }} p LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+    FROM {{ ref('phone_numbers') }} p LEFT JOIN {{ ref('accounts') }} a USING (waba_id)
 ), stated AS (
     -- (scope kind, phone or WABA, time, value as spelled, source)
     SELECT 'phone' AS speaks_for, p.phone_number_id AS subject, e.event_at AS stated_at, e.current_limit AS value,
            'phone_number_quality_update' AS source
-    FROM {{ source('staging', 'phone_number_quality_events') }} e JOIN phones p ON p.digits = regexp_replace(e.display_phone_number, '[^0-9]', '', 'g')
+    FROM {{ ref('phone_number_quality_events') }} e JOIN phones p ON p.digits = regexp_replace(e.display_phone_number, '[^0-9]', '', 'g')
     UNION ALL
     SELECT 'portfolio', a.business_portfolio_id, e.event_at, e.max_daily_conversations_per_business, 'phone_number_quality_update'
-    FROM {{ source('staging', 'phone_number_quality_events') }} e JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+    FROM {{ ref('phone_number_quality_events') }} e JOIN {{ ref('accounts') }} a USING (waba_id)
     UNION ALL
     SELECT 'waba_phones', e.waba_id, e.event_at, e.max_daily_conversation_per_phone, 'business_capability_update'
-    FROM {{ source('staging', 'business_capability_events') }} e
+    FROM {{ ref('business_capability_events') }} e
     UNION ALL
     SELECT 'portfolio', a.business_portfolio_id, e.event_at, e.max_daily_conversations_per_business, 'business_capability_update'
-    FROM {{ source('staging', 'business_capability_events') }} e JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+    FROM {{ ref('business_capability_events') }} e JOIN {{ ref('accounts') }} a USING (waba_id)
     UNION ALL
     SELECT 'phone', s.phone_number_id, s.snapshot_at, s.messaging_limit, 'phone_number_snapshot'
-    FROM {{ source('staging', 'phone_number_snapshots') }} s
+    FROM {{ ref('phone_number_snapshots') }} s
 ), parsed AS (
     SELECT st.*,
            coalesce(sp.daily_limit, CASE WHEN regexp_full_match(trim(st.value), '[0-9]+') THEN trim(st.value)::BIGINT END) AS daily_limit,

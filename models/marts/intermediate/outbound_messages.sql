@@ -4,9 +4,9 @@
 {%- set partial = rebuild_month_list() is not none %}
 WITH {% if partial -%}
 candidates AS (
-    SELECT message_id FROM {{ source('staging', 'message_statuses') }} WHERE status_at >= {{ rebuild_lookback_start() }}
+    SELECT message_id FROM {{ ref('message_statuses') }} WHERE status_at >= {{ rebuild_lookback_start() }}
     UNION
-    SELECT message_id FROM {{ source('staging', 'message_log') }} WHERE sent_at >= {{ rebuild_lookback_start() }}
+    SELECT message_id FROM {{ ref('message_log') }} WHERE sent_at >= {{ rebuild_lookback_start() }}
 ), {% endif -%}
 statuses AS (
     SELECT message_id,
@@ -27,9 +27,9 @@ statuses AS (
            arg_min(lower(conversation_category), status_at) FILTER (conversation_category IS NOT NULL) AS meta_conversation_category,
            arg_min(conversation_expires_at, status_at) FILTER (conversation_expires_at IS NOT NULL) AS meta_conversation_expires_at,
            arg_min(group_id, status_at) FILTER (group_id IS NOT NULL) AS group_id
-    FROM {{ source('staging', 'message_statuses') }}
+    FROM {{ ref('message_statuses') }}
     -- On-Premises reported a customer deleting their own message as a status on the inbound id: not outbound.
-    WHERE message_id NOT IN (SELECT message_id FROM {{ source('staging', 'inbound_messages') }})
+    WHERE message_id NOT IN (SELECT message_id FROM {{ ref('inbound_messages') }})
       {% if partial %}AND message_id IN (SELECT message_id FROM candidates){% endif %}
     GROUP BY message_id
 ), joined AS (
@@ -59,7 +59,7 @@ statuses AS (
            s.message_id IS NOT NULL AS has_status,
            s.group_id
     FROM statuses s FULL OUTER JOIN (
-        SELECT * FROM {{ source('staging', 'message_log') }}
+        SELECT * FROM {{ ref('message_log') }}
         {% if partial %}WHERE message_id IN (SELECT message_id FROM candidates){% endif %}
     ) l USING (message_id)
 ), customer_numbers AS (
@@ -75,17 +75,17 @@ statuses AS (
            coalesce(a.timezone, 'UTC') AS timezone, coalesce(a.currency, 'USD') AS currency,
            (j.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE AS local_sent_date,
            date_trunc('month', (j.sent_at AT TIME ZONE coalesce(a.timezone, 'UTC'))::DATE)::DATE AS local_month
-    FROM attributed j LEFT JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+    FROM attributed j LEFT JOIN {{ ref('accounts') }} a USING (waba_id)
 ), template_history AS (
     -- What each template's category was known to be, and since when, from snapshots and category notices.
     SELECT waba_id, template_name, template_language, lower(category) AS category, snapshot_at AS known_at
-    FROM {{ source('staging', 'template_snapshots') }}
+    FROM {{ ref('template_snapshots') }}
     UNION ALL
     SELECT waba_id, template_name, template_language, lower(new_category), coalesce(category_update_at, event_at)
-    FROM {{ source('staging', 'template_category_events') }} WHERE notice = 'completed'
+    FROM {{ ref('template_category_events') }} WHERE notice = 'completed'
     UNION ALL
     SELECT waba_id, template_name, template_language, lower(arg_min(previous_category, event_at)), '-infinity'::TIMESTAMPTZ
-    FROM {{ source('staging', 'template_category_events') }} WHERE notice = 'completed' GROUP BY ALL
+    FROM {{ ref('template_category_events') }} WHERE notice = 'completed' GROUP BY ALL
 ), categorised AS (
     SELECT o.*, h.category AS history_category
     FROM located o ASOF LEFT JOIN template_history h
@@ -97,7 +97,7 @@ statuses AS (
     SELECT message_id, recipient_participant_id AS participant_id,
            min(status_at) FILTER (status IN ('delivered', 'read')) AS delivered_at,
            min(status_at) FILTER (status = 'failed') AS failed_at
-    FROM {{ source('staging', 'message_statuses') }}
+    FROM {{ ref('message_statuses') }}
     WHERE group_id IS NOT NULL AND recipient_participant_id IS NOT NULL
       {% if partial %}AND message_id IN (SELECT message_id FROM candidates){% endif %}
     GROUP BY ALL
@@ -124,7 +124,7 @@ statuses AS (
     SELECT coalesce(i.group_id, i.customer_id) AS customer_id, coalesce(i.phone_number_id, n.phone_number_id) AS phone_number_id,
            i.sent_at, i.message_type,
            coalesce(i.referral_source_type, i.referral_ctwa_clid, i.referral_source_id) IS NOT NULL AS is_referral
-    FROM {{ source('staging', 'inbound_messages') }} i LEFT JOIN customer_numbers n ON n.customer_id = coalesce(i.group_id, i.customer_id)
+    FROM {{ ref('inbound_messages') }} i LEFT JOIN customer_numbers n ON n.customer_id = coalesce(i.group_id, i.customer_id)
     WHERE i.customer_id IS NOT NULL
 ), inbound AS (
     -- Customer messages that open or refresh a customer-service window (system notices do not).

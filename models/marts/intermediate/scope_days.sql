@@ -11,7 +11,7 @@ WITH rules AS (
     SELECT 'phone_number' AS scope, phone_number_id AS scope_id, first_seen_at::DATE AS first_day FROM {{ ref('phone_numbers') }}
     UNION ALL
     SELECT 'business_portfolio', a.business_portfolio_id, min(p.first_seen_at)::DATE
-    FROM {{ ref('phone_numbers') }} p JOIN {{ source('staging', 'accounts') }} a USING (waba_id) GROUP BY ALL
+    FROM {{ ref('phone_numbers') }} p JOIN {{ ref('accounts') }} a USING (waba_id) GROUP BY ALL
 ), days AS (
     SELECT unnest(generate_series(first_day, last_day, INTERVAL 1 DAY))::DATE AS day FROM {{ ref('growth_calendar') }}
 ), statements AS (
@@ -23,7 +23,7 @@ WITH rules AS (
            max(s.limit_rank) AS limit_rank
     FROM rules r
     JOIN {{ ref('phone_numbers') }} p ON true
-    JOIN {{ source('staging', 'accounts') }} a USING (waba_id)
+    JOIN {{ ref('accounts') }} a USING (waba_id)
     ASOF JOIN statements s ON s.scope = 'phone_number' AND s.scope_id = p.phone_number_id AND s.stated_at < r.effective_from::TIMESTAMPTZ
     WHERE r.scope = 'business_portfolio'
     GROUP BY ALL
