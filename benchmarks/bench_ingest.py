@@ -53,7 +53,7 @@ def step(name: str, landing: Path, warehouse: Path) -> dict:
         rows = conn.execute("SELECT count(*) FROM statuses").fetchone()[0]
         conn.close()
     else:
-        from pipelines.staging import build_staging
+        from pipelines.staging_build import build_in_process
         from pipelines.sources.tabular import SOURCES, load_tabular
         from pipelines.sources.webhooks import load_webhooks
         from pipelines.warehouse import open_warehouse
@@ -62,7 +62,7 @@ def step(name: str, landing: Path, warehouse: Path) -> dict:
             rows = load_webhooks(conn, landing)["rows_loaded"]
             for source in SOURCES:
                 load_tabular(conn, landing, source)
-            build_staging(conn)
+        build_in_process(warehouse)  # dbt, in this process, once the loaders have closed the warehouse
     return {"step": name, "seconds": time.perf_counter() - started, "rows": rows,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

@@ -89,24 +89,29 @@ def vars_arg(values: dict) -> list[str]:
 
 
 def build(warehouse: Path, select: str = "fqn:*", command: str = "build", parse: bool = False, **settings) -> None:
-    """Run dbt in this process on the warehouse (no connection to it may be open here meanwhile): `waba reprice`
-    and the tests' hand-built worlds, where a subprocess per build would cost seconds each.
+    """`dbt <command> --select <select>` in this process (run_dbt)."""
+    run_dbt(warehouse, [command, "--select", select], parse=parse, **settings)
+
+
+def run_dbt(warehouse: Path, args: list[str], parse: bool = False, **settings) -> None:
+    """Run dbt in this process on the warehouse (no connection to it may be open here meanwhile): `waba reprice`,
+    the tests' hand-built worlds and their staging builds, where a subprocess per build would cost seconds each.
 
     The models stay parsed between builds unless `parse`: settings that change where a model is written
     (scenario_models) are applied when dbt parses."""
     from dbt.cli.main import dbtRunner
 
     with tempfile.TemporaryDirectory(prefix="waba-dbt-") as work:
-        args = [command, "--quiet", *_project_args(), "--target-path", work, "--log-path", work,
-                "--select", select, *vars_arg(build_vars(warehouse, **settings))]
-        if command == "build":
-            args += ["--exclude-resource-type", "unit_test"]  # dev tests of the rules: tests/test_dbt_unit_tests.py
+        full = [args[0], "--quiet", *_project_args(), "--target-path", work, "--log-path", work, *args[1:],
+                *vars_arg(build_vars(warehouse, **settings))]
+        if args[0] == "build":
+            full += ["--exclude-resource-type", "unit_test"]  # dev tests of the rules: tests/test_dbt_unit_tests.py
         try:
-            result = (dbtRunner() if parse else _runner(Path(warehouse))).invoke(args)
+            result = (dbtRunner() if parse else _runner(Path(warehouse))).invoke(full)
         finally:
             _release_warehouse()
         if not result.success:
-            raise UserError(f"dbt {command} --select {select} failed: {_failure(result) or 'see the dbt log above'}")
+            raise UserError(f"dbt {' '.join(args)} failed: {_failure(result) or 'see the dbt log above'}")
 
 
 def _release_warehouse() -> None:

@@ -45,7 +45,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 from pipelines.sources.graph_responses import load_graph_responses
-from pipelines.staging import build_staging
+from pipelines.staging_build import build_in_process as build_staging
 from pipelines.sources.tabular import SOURCES, load_tabular
 from pipelines.sources.webhooks import load_webhooks
 from pipelines.warehouse import open_warehouse
@@ -90,13 +90,13 @@ def write_lines(path: Path, items: list, compress: bool = False) -> Path:
 
 
 def load_all(warehouse: Path, landing: Path, secret: str | None = SECRET) -> dict:
-    """Raw + staging for a landing folder, without Dagster (the unit-level path)."""
+    """Raw + staging for a landing folder, without Dagster (the unit-level path: dbt in this process)."""
     with open_warehouse(warehouse) as conn:
         totals = {"webhooks": load_webhooks(conn, landing, app_secret=secret)}
         for source in SOURCES:
             totals[source.name] = load_tabular(conn, landing, source)
         totals["graph_responses"] = load_graph_responses(conn, landing)
-        build_staging(conn)
+    build_staging(warehouse)
     return totals
 
 

@@ -24,7 +24,7 @@ MODELS = PROJECT_ROOT / "models" / "marts"
 
 
 def dbt_models(parsed: dict) -> dict[str, dict]:
-    """The mart models (the staging models are dbt models too, but the Python runner builds them: architecture.md)."""
+    """The mart models (the staging models are pipelines/defs/staging's assets: test_the_staging_assets_are_every_staging_model)."""
     return {uid: node for uid, node in parsed["nodes"].items()
             if node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/")}
 
@@ -63,19 +63,33 @@ def test_message_ledgers_asset_deps_are_exactly_what_its_sql_refs():
 
 def test_a_staging_tables_asset_deps_are_what_its_sql_reads():
     """Read by hand from models/staging/accounts.sql (raw.accounts, raw.message_logs and the WABAs seen in two
-    staging models) and message_statuses.sql (the batch's parsed webhook changes: raw.webhook_deliveries of the
-    loads in raw.load_audit not staged yet)."""
+    staging models), message_statuses.sql (the batch's parsed webhook changes) and
+    intermediate/webhook_changes.sql (raw.webhook_deliveries of the batch's loads)."""
     from pipelines.definitions import defs
 
     graph = defs().resolve_asset_graph()
 
-    def parents(table: str) -> set[str]:
-        return {k.to_user_string() for k in graph.get(dg.AssetKey(["staging", table])).parent_keys}
+    def parents(key: str) -> set[str]:
+        return {k.to_user_string() for k in graph.get(dg.AssetKey(key.split("/"))).parent_keys}
 
-    assert parents("accounts") == {"raw/accounts", "raw/message_logs", "staging/message_statuses",
-                                   "staging/inbound_messages"}
-    assert parents("message_statuses") == {"raw/webhook_deliveries", "raw/load_audit"}
-    assert parents("invoice_lines") == {"raw/invoices"}
+    assert parents("staging/accounts") == {"raw/accounts", "raw/message_logs", "staging/message_statuses",
+                                           "staging/inbound_messages"}
+    assert parents("staging/message_statuses") == {"intermediate/webhook_changes"}
+    assert parents("intermediate/webhook_changes") == {"raw/webhook_deliveries", "intermediate/webhook_batch"}
+    assert parents("staging/invoice_lines") == {"raw/invoices"}
+
+
+def test_the_staging_assets_are_every_staging_model():
+    from pipelines.defs.staging.assets import staging_models
+
+    parsed = manifest()
+    files = {p.stem for p in (PROJECT_ROOT / "models" / "staging").rglob("*.sql")}
+    nodes = [n for n in parsed["nodes"].values()
+             if n["resource_type"] == "model" and n["original_file_path"].startswith("models/staging/")]
+    assert {n["name"] for n in nodes} == files
+    assert set(staging_models.keys) == {dg.AssetKey([n["schema"], n["name"]]) for n in nodes}
+    checks = {(c.asset_key, c.name) for c in staging_models.check_specs}
+    assert (dg.AssetKey(["staging", "message_log"]), "unique_message_log_message_id") in checks
 
 
 def test_every_dbt_test_is_an_asset_check_on_its_model():

@@ -16,7 +16,7 @@ from pipelines.dbt_project import REFERENCE_DIR, manifest
 
 pytestmark = pytest.mark.xdist_group("sample_world")
 
-STAGING_ONLY = "webhook_vocabulary.csv"  # read by the staging runner (pipelines/staging_models.py), not seeded
+STAGING_ONLY = "webhook_vocabulary.csv"  # read by the staging models (reference_csv), not seeded
 
 
 def seed_files() -> dict[str, list[str]]:

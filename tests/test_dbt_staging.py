@@ -1,11 +1,9 @@
-"""The staging models as dbt builds them (models/staging/, pipelines/staging_dbt.py): on the loaded sample world's raw
-layer, dbt gives the same rows, types and comments as the Python runner, its key tests pass; through dbt the webhook
-models stay incremental: a later file's earlier report wins, equal to a build from scratch, and a replaced file
-rebuilds them whole.
+"""The staging models as dbt builds them (models/staging/, pipelines/staging_build.py): a first load staged in bounded
+batches gives the same rows, types and comments as one batch, and the keys hold as dbt tests; the webhook models stay
+incremental: a later file's earlier report wins, equal to a build from scratch; a replaced file or changed model code
+rebuilds them whole; nothing new starts no dbt at all.
 
-In the first test the expected tables are not business facts but the Python runner's output on the same files (the
-point: the move to dbt changed no row, type or comment). The incremental tests' facts come from Meta's pages, cited
-where they are asserted.
+The incremental tests' facts come from Meta's pages, cited where they are asserted.
 """
 import json
 import shutil
@@ -16,9 +14,8 @@ import duckdb
 import pytest
 
 from conftest import SECRET, envelope, messages_value, write_lines
+from pipelines import dbt_project, staging_build
 from pipelines.sources.webhooks import load_webhooks
-from pipelines.staging_dbt import Dbt, build_staging_with_dbt
-from pipelines.staging_models import incremental_models, table_models
 from pipelines.warehouse import open_warehouse
 
 T = 1751371200  # 2025-07-01 12:00:00 UTC
@@ -33,8 +30,17 @@ def staging_state(conn: duckdb.DuckDBPyConnection, db: str, name: str) -> tuple:
     return columns, comment
 
 
+def staged_loads(warehouse: Path) -> list[int]:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT load_id FROM bookkeeping.staged_loads ORDER BY 1").fetchall()]
+    finally:
+        conn.close()
+
+
 @pytest.mark.xdist_group("sample_world")
-def test_dbt_builds_staging_from_the_raw_layer_exactly_as_the_python_runner_does(loaded, tmp_path):
+def test_a_first_load_staged_in_bounded_batches_equals_one_batch(loaded, tmp_path):
+    """`loaded` is the sample world as `waba run` built it (every webhook load in one batch)."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(loaded, warehouse)
     with open_warehouse(warehouse) as conn:  # the raw layer alone, as the loaders left it
@@ -42,13 +48,13 @@ def test_dbt_builds_staging_from_the_raw_layer_exactly_as_the_python_runner_does
         conn.execute("DROP SCHEMA IF EXISTS bookkeeping CASCADE")
         loads = dict(conn.execute("SELECT load_id, rows_loaded FROM raw.load_audit WHERE source = 'webhooks' "
                                   "AND status IN ('loaded', 'truncated')").fetchall())
-    # Batches of at most half the deliveries: the first load is staged in several dbt runs, each bounded.
-    limit = sum(loads.values()) // 2
-    build = build_staging_with_dbt(warehouse, batch_rows=limit, work=tmp_path / "dbt")
-    assert build.full_refresh and len(build.batches) >= 2
-    assert sorted(i for b in build.batches for i in b) == sorted(loads)
-    assert all(sum(loads[i] for i in b) <= limit or len(b) == 1 for b in build.batches)
-    names = incremental_models() + table_models()
+    # Batches of at most a third of the deliveries: the first load is staged in several dbt runs, each bounded.
+    limit = sum(loads.values()) // 3
+    batches = []
+    plan = staging_build.build_in_process(warehouse, batch_rows=limit, progress=batches.append)
+    assert plan.full_refresh and sum("webhook batch" in line for line in batches) >= 2
+    assert staged_loads(warehouse) == sorted(loads)
+    names = sorted(n["name"] for n in staging_build.staging_nodes(dbt_project.manifest()).values() if n["schema"] == "staging")
     assert len(names) == 33
     conn = duckdb.connect()
     try:
@@ -64,21 +70,20 @@ def test_dbt_builds_staging_from_the_raw_layer_exactly_as_the_python_runner_does
                 assert extra == 0, f"{name}: {extra} rows in {left}'s table that {right}'s lacks"
         assert conn.execute("SELECT count(*) FROM dbt.staging.message_statuses").fetchone()[0] > 1000
         # Bookkeeping sits in its own schema, never among the analysts' staging tables.
-        staged = conn.execute("SELECT count(*) FROM dbt.bookkeeping.staged_loads").fetchone()[0]
-        assert staged == sum(len(b) for b in build.batches)
         assert conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'dbt' AND schema_name = 'staging' "
                             "AND table_name IN ('staged_loads', 'code_version', 'model_state')").fetchone()[0] == 0
     finally:
         conn.close()
     # The keys hold as dbt tests, run by dbt itself: each webhook model's unique_key, and the quality catalogue's
     # ids_unique_not_null for staging (pipelines/quality/catalogue.py).
-    Dbt(warehouse, tmp_path / "dbt")("test", "--select", "path:models/staging")
-    results = [r for r in json.loads((tmp_path / "dbt" / "target" / "run_results.json").read_text())["results"]
-               if r["unique_id"].startswith("test.")]
-    ids = [r["unique_id"] for r in results]
-    assert sum("waba_unique_combination" in i for i in ids) == len(incremental_models())
-    assert any("unique_message_log_message_id" in i for i in ids) and any("not_null_message_statuses_status" in i for i in ids)
-    assert all(r["status"] == "pass" for r in results), [(r["unique_id"], r["status"]) for r in results]
+    webhook = [n for n in staging_build.staging_nodes(dbt_project.manifest()).values()
+               if n["config"]["materialized"] == "earliest_wins"]
+    tests = [n for n in dbt_project.manifest()["nodes"].values() if n["resource_type"] == "test"
+             and n.get("attached_node", "").split(".")[-1] in names]
+    assert sum("waba_unique_combination" in t["name"] for t in tests
+               if t["attached_node"].split(".")[-1] in {w["name"] for w in webhook}) == len(webhook)
+    assert {"unique_message_log_message_id", "not_null_message_statuses_status"} <= {t["name"] for t in tests}
+    dbt_project.build(warehouse, select=staging_build.SELECT, command="test")  # raises naming the failed test
 
 
 def delivered(message_id: str, ts: int) -> dict:
@@ -105,21 +110,19 @@ def test_through_dbt_a_later_files_earlier_report_wins_and_equals_a_build_from_s
     write_lines(landing / "webhooks" / "day1.jsonl", [envelope("W1", "messages", messages_value(
         statuses=[delivered("m1", T + 60), delivered("m2", T)]))])
     load_raw(warehouse, landing)
-    first = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
-    assert first.full_refresh and len(first.batches) == 1
+    assert staging_build.build_in_process(warehouse).full_refresh
     write_lines(landing / "webhooks" / "day2.jsonl", [envelope("W1", "messages", messages_value(
         statuses=[delivered("m1", T), delivered("m3", T + 120)]))])
     load_raw(warehouse, landing)
-    second = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
     # only day 2's load was parsed, incrementally
-    assert not second.full_refresh and second.batches == [[2]]
+    assert not staging_build.build_in_process(warehouse).full_refresh and staged_loads(warehouse) == [1, 2]
     incremental = statuses(warehouse)
     # the earliest by event time wins: m1's delivered is day 2's report, at T, not day 1's at T + 60
     assert [(m, at) for m, _, at, _ in incremental] == [("m1", AT), ("m2", AT), ("m3", datetime(2025, 7, 1, 12, 2, tzinfo=timezone.utc))]
     assert [load for *_, load in incremental] == [2, 1, 2]
     scratch = tmp_path / "scratch.duckdb"
     shutil.copy(warehouse, scratch)
-    assert build_staging_with_dbt(scratch, full=True, work=tmp_path / "dbt-scratch").full_refresh
+    assert staging_build.build_in_process(scratch, full=True).full_refresh
     assert statuses(scratch) == incremental
 
 
@@ -127,22 +130,21 @@ def test_through_dbt_a_replaced_file_or_changed_model_code_rebuilds_the_webhook_
     day1 = write_lines(landing / "webhooks" / "day1.jsonl", [envelope("W1", "messages", messages_value(
         statuses=[delivered("m1", T), delivered("m2", T)]))])
     load_raw(warehouse, landing)
-    build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
+    staging_build.build_in_process(warehouse)
     assert [m for m, *_ in statuses(warehouse)] == ["m1", "m2"]
     # The file is replaced by one without m2 (a re-export): its old rows leave raw, so they must leave staging too,
     # which appending the new load alone would not do.
     write_lines(day1, [envelope("W1", "messages", messages_value(statuses=[delivered("m1", T)]))])
     load_raw(warehouse, landing)
-    rebuilt = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
-    assert rebuilt.full_refresh and rebuilt.batches == [[2]]
+    assert staging_build.build_in_process(warehouse).full_refresh and staged_loads(warehouse) == [2]
     assert statuses(warehouse) == [("m1", "delivered", AT, 2)]
     # Nothing new, same code: dbt is not started at all.
-    idle = build_staging_with_dbt(warehouse, work=tmp_path / "dbt")
-    assert not idle.full_refresh and idle.batches == [] and not idle.tables_rebuilt
-    # Model code other than what staged the rows (here: a recorded version that is not today's) rebuilds whole.
+    assert staging_build.build_in_process(warehouse).skip
+    # Model code other than what staged the rows (here: a recorded fingerprint that is not today's) rebuilds whole.
     with open_warehouse(warehouse) as conn:
-        conn.execute("UPDATE bookkeeping.code_version SET incremental_sql_md5 = 'an older model version'")
-    assert build_staging_with_dbt(warehouse, work=tmp_path / "dbt").full_refresh
+        conn.execute("UPDATE bookkeeping.model_state SET sql_md5 = 'an older model version' WHERE model = ?",
+                     [staging_build.STATE_KEY])
+    assert staging_build.build_in_process(warehouse).full_refresh
     assert statuses(warehouse) == [("m1", "delivered", AT, 2)]
 
 

@@ -157,8 +157,7 @@ def test_the_earliest_report_by_event_time_wins_whatever_the_arrival_order(landi
 
 
 def test_incremental_staging_equals_a_full_rebuild(landing, warehouse, query):
-    from pipelines.staging import build_staging
-    from pipelines.warehouse import open_warehouse
+    from pipelines.staging_build import build_in_process
 
     days = [[{"id": f"m{i}", "status": s, "timestamp": str(T + 3600 * i + k), "recipient_id": "1"}
              for i in range(3) for k, s in enumerate(("sent", "delivered"))] for _ in range(2)]
@@ -168,8 +167,7 @@ def test_incremental_staging_equals_a_full_rebuild(landing, warehouse, query):
     load_all(warehouse, landing)
     snapshot = "SELECT * EXCLUDE (_load_id, _line_no, received_at) FROM staging.message_statuses ORDER BY ALL"
     incremental = query(snapshot)
-    with open_warehouse(warehouse) as conn:
-        build_staging(conn, full=True)
+    assert build_in_process(warehouse, full=True).full_refresh
     assert query(snapshot) == incremental
     assert len(incremental) == 6
 

@@ -2,7 +2,7 @@
     refresh re-stages them all). With var webhook_batch_rows, only the first pending loads (by load_id) whose deliveries add
     up to at most that many (a larger load goes alone), so that a first load of millions of deliveries is parsed a bounded
     batch at a time: the caller runs `dbt run --select tag:webhook` again until no load is pending
-    (pipelines/staging_dbt.py). Without it, every pending load at once. -#}
+    (pipelines/staging_build.py). Without it, every pending load at once. -#}
 {%- set staged = adapter.get_relation(database=target.database, schema='bookkeeping', identifier='staged_loads') if execute else none -%}
 {%- set batch_rows = var('webhook_batch_rows', none) -%}
 WITH pending AS (

@@ -12,50 +12,23 @@ rebuilds only the months they touch of the month-partitioned marts (pipelines/ma
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass
-from graphlib import TopologicalSorter
-from pathlib import Path
-from typing import Any, Mapping
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines import mart_months
-from pipelines.dbt_project import PROJECT_DIR, build_vars, manifest, manifest_path, models_md5, vars_arg
+from pipelines.dbt_project import build_vars, manifest, manifest_path, models_md5, vars_arg
+from pipelines.defs.dbt_results import (TRANSLATOR, built_results, dbt_error, dbt_resource, failed_check,
+                                        unchanged_results)
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
-from pipelines.defs.table_metadata import table_metadata
 
 STATE_KEY = "dbt:models"
 
 
-class WarehouseTranslator(DagsterDbtTranslator):
-    """Asset keys are [schema, table], the names analysts query (marts.message_ledger is marts/message_ledger)."""
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
-        return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
-
-    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> "list[str] | None":
-        """The team of the model's domain (its dbt group, models/marts/_groups.yml)."""
-        group = dbt_resource_props.get("config", {}).get("group")
-        return [f"team:{group}"] if group else None
-
-
-TRANSLATOR = WarehouseTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
-
-
 def model_keys() -> list[dg.AssetKey]:
     return sorted(spec.key for spec in warehouse_models.specs)
-
-
-def in_build_order(keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
-    """The keys each after the models it reads (Dagster takes a multi-asset's results in that order)."""
-    wanted = set(keys)
-    graph = {spec.key: {d.asset_key for d in spec.deps} & wanted for spec in warehouse_models.specs if spec.key in wanted}
-    return list(TopologicalSorter(graph).static_order())
 
 
 def _inputs_fingerprint(conn, settings: dict) -> str:
@@ -96,8 +69,7 @@ def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> Bu
     return BuildPlan(False, (), months.var, months.reason)
 
 
-# The seeds and the marts, until staging moves under this asset too: today `waba run` builds the staging models with
-# the Python runner (pipelines/staging.py), which is several times faster on the same files (docs/architecture.md).
+# The seeds and the marts; the staging models are pipelines/defs/staging/assets.py's.
 DBT_SELECT = "path:models/reference path:models/marts"
 
 
@@ -117,12 +89,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
                      " of the month-partitioned marts"))
     if plan.skip:
         with warehouse.connect() as conn:
-            for key in in_build_order(selected):
-                yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False} | table_metadata(conn, ".".join(key.path)))
-        # The state is stored only after a build whose every test passed, and the tables are those tables.
-        for check in sorted(context.selected_asset_check_keys, key=lambda c: (c.asset_key, c.name)):
-            yield dg.AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=True,
-                                      metadata={"rerun": False, "why": "the table is unchanged since the build it passed on"})
+            yield from unchanged_results(context, warehouse_models, conn, selected)
         return
     dbt_vars = build_vars(warehouse.warehouse, **settings, rebuild_months=plan.rebuild_months)
     # The dbt unit tests (models/**/_unit_tests_*.yml) are development tests of the rules on given rows, not checks
@@ -133,20 +100,14 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     partitioned = {uid.split(".")[-1] for uid in mart_months.partitioned_models(manifest())}
     with warehouse.connect() as conn:
         months = _rebuilt_months(conn, invocation)
-        for event in events:
-            if isinstance(event, dg.Output):
-                key = context.asset_key_for_output(event.output_name)
-                extra = {"rebuilt_months": ["all"] if plan.rebuild_months is None else months.get(key.path[-1], [])
-                         } if key.path[-1] in partitioned else {}
-                yield event.with_metadata({**event.metadata, "rebuilt": True, **extra,
-                                           **table_metadata(conn, ".".join(key.path))})
-            else:
-                yield event
+        yield from built_results(context, conn, events, lambda key: {
+            "rebuilt_months": ["all"] if plan.rebuild_months is None else months.get(key.path[-1], [])
+        } if key.path[-1] in partitioned else {})
         if invocation.is_successful() and whole:
             _state_table(conn)
             conn.execute("INSERT OR REPLACE INTO bookkeeping.model_state VALUES (?, ?, ?)", [STATE_KEY, last_load, fingerprint])
-    if not invocation.is_successful() and not any(isinstance(e, dg.AssetCheckResult) and not e.passed for e in events):
-        raise dg.Failure(f"dbt build failed: {_dbt_error(invocation)}")
+    if not invocation.is_successful() and not failed_check(events):
+        raise dg.Failure(f"dbt build failed: {dbt_error(invocation)}")
 
 
 def _rebuilt_months(conn, invocation) -> dict[str, list[str]]:
@@ -164,21 +125,6 @@ def _rebuilt_months(conn, invocation) -> dict[str, list[str]]:
     return dict(rows)
 
 
-def _dbt_error(invocation) -> str:
-    """The first error dbt reported, in one line."""
-    try:
-        results = invocation.get_artifact("run_results.json")["results"]
-    except Exception:  # no artifact: dbt stopped before running anything (a parse or profile error)
-        return f"see the dbt log in {invocation.target_path}"
-    for result in results:
-        if result["status"] in ("error", "fail"):
-            return f"{result['unique_id']}: {(result.get('message') or '').strip().splitlines()[0]}"
-    return f"see the dbt log in {invocation.target_path}"
-
-
 @dg.definitions
 def models() -> dg.Definitions:
-    return dg.Definitions(assets=[warehouse_models],
-                          resources={"dbt": DbtCliResource(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR),
-                                                           # this environment's dbt, whatever PATH says
-                                                           dbt_executable=str(Path(sys.executable).parent / "dbt"))})
+    return dg.Definitions(assets=[warehouse_models], resources={"dbt": dbt_resource()})

@@ -9,7 +9,7 @@ from pipelines.defs.ingest.assets import raw_assets
 from pipelines.defs.models.assets import model_keys
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.table_metadata import table_metadata
-from pipelines.defs.staging.assets import staging_specs
+from pipelines.defs.staging.assets import staging_models
 from pipelines.marts import mart_descriptions
 from pipelines.quality.results import LATEST_SQL, ensure_results_table
 
@@ -17,7 +17,7 @@ RESULTS_KEY = dg.AssetKey(["marts", "data_quality_results"])
 
 
 def checked_asset_keys() -> list[dg.AssetKey]:
-    return ([a.key for a in raw_assets()] + [s.key for s in staging_specs() + forecast_specs()] + model_keys()
+    return ([a.key for a in raw_assets()] + sorted(staging_models.keys) + [s.key for s in forecast_specs()] + model_keys()
             + [SCENARIOS_KEY])
 
 

@@ -1,40 +1,56 @@
-"""Staging layer: typed, deduplicated, event-time-ordered tables built by the SQL in models/staging."""
+"""Staging layer: typed, deduplicated, event-time-ordered tables, one Dagster asset per dbt model in models/staging
+(its deps the raw tables and models its SQL reads through source() and ref()).
+
+A run builds only what its new loads feed (pipelines/staging_build.py): nothing when nothing was loaded, the models
+downstream of each landing source that loaded something, everything after a change to the staging models. A first
+load of many webhook deliveries is staged in bounded batches (`dbt run --select tag:webhook` again while more than
+one batch is pending) before the final `dbt build`, whose events these assets report.
+"""
 
 import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines import staging_build
+from pipelines.dbt_project import build_vars, manifest, manifest_path, vars_arg
+from pipelines.defs.dbt_results import (TRANSLATOR, built_keys, built_results, dbt_error, failed_check,
+                                        unchanged_results)
 from pipelines.defs.resources import WarehouseResource
-from pipelines.defs.table_metadata import table_metadata
-from pipelines.staging import build_staging, table_descriptions
-from pipelines.staging_models import models
+from pipelines.defs.run_settings import RunSettings
 
 
-def upstream_keys(name: str) -> set[dg.AssetKey]:
-    """The assets a staging model reads, from its own source() and ref() calls: raw tables, other staging tables,
-    and through the batch's working tables (models/staging/intermediate/, not assets) what those read."""
-    model = models()[name]
-    keys = {dg.AssetKey(list(source)) for source in model.sources}
-    for ref in model.refs:
-        keys |= upstream_keys(ref) if models()[ref].intermediate else {dg.AssetKey(["staging", ref])}
-    return keys
-
-
-def staging_specs() -> list[dg.AssetSpec]:
-    return [
-        dg.AssetSpec(key=["staging", table.split(".")[1]], group_name="staging", kinds={"duckdb"},
-                     description=description, deps=sorted(upstream_keys(table.split(".")[1])))
-        for table, description in table_descriptions().items()
-    ]
-
-
-@dg.multi_asset(specs=staging_specs(), name="staging_tables")
-def staging_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+@dbt_assets(manifest=manifest_path(), select=staging_build.SELECT, dagster_dbt_translator=TRANSLATOR,
+            name="staging_models")
+def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                   run_settings: RunSettings):
+    selected = sorted(context.selected_asset_keys)
+    whole = set(selected) == set(staging_models.keys)
     with warehouse.connect() as conn:
-        stats = build_staging(conn, progress=context.log.info)
-        tables = {spec.key: table_metadata(conn, f"staging.{spec.key.path[-1]}") for spec in staging_specs()}
-    for key, metadata in tables.items():
-        name = key.path[-1]
-        metadata["rows"] = metadata["dagster/row_count"]
-        if name in stats:
-            metadata["new_candidates"] = dg.MetadataValue.int(stats[name]["candidates"])
-            metadata["new_rows"] = dg.MetadataValue.int(stats[name]["inserted"])
-        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        plan = staging_build.plan(conn, manifest())
+    if not whole:  # a selection from the UI rebuilds those models and leaves the state for the next whole run
+        plan = staging_build.StagingPlan(False, False, (), "a selection", plan.last_load, plan.fingerprint)
+    context.log.info(f"staging: {plan.reason}" + ("; dbt not started" if plan.skip else ""))
+    if plan.skip:
+        with warehouse.connect() as conn:
+            yield from unchanged_results(context, staging_models, conn, selected)
+        return
+    dbt_vars = vars_arg(build_vars(warehouse.warehouse, **run_settings.dbt_vars()))
+    batches = 0
+    for args in staging_build.batch_runs(warehouse.warehouse, plan):
+        invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), raise_on_error=False)
+        invocation.wait()
+        if not invocation.is_successful():
+            raise dg.Failure(f"dbt staging batch failed: {dbt_error(invocation)}")
+        batches += 1
+        context.log.info(f"staging: webhook batch {batches} staged")
+    args = plan.build_args(first=batches == 0)
+    if not whole:
+        args = [args[0]]  # the context's selection
+    invocation = dbt.cli([*args, *dbt_vars], context=context, raise_on_error=False)
+    events = list(invocation.stream())  # held until dbt exits and lets go of the warehouse file
+    with warehouse.connect() as conn:
+        yield from built_results(context, conn, events)
+        yield from unchanged_results(context, staging_models, conn, sorted(set(selected) - built_keys(context, events)))
+        if invocation.is_successful() and whole:
+            staging_build.record(conn, plan)
+    if not invocation.is_successful() and not failed_check(events):
+        raise dg.Failure(f"dbt staging build failed: {dbt_error(invocation)}")

@@ -1,0 +1,89 @@
+"""What the dbt-built assets (staging, marts) share: asset keys and owners from the dbt graph, the dbt resource, and
+the results they report: a built model's rows and column schema, read once dbt has let go of the warehouse file; an
+unchanged model's too, with its checks passed as they were; dbt's first error in one line."""
+from __future__ import annotations
+
+import sys
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
+
+from pipelines.dbt_project import PROJECT_DIR
+from pipelines.defs.table_metadata import table_metadata
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys are [schema, table], the names analysts query (marts.message_ledger is marts/message_ledger)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> "list[str] | None":
+        """The team of the model's domain (its dbt group, models/marts/_groups.yml)."""
+        group = dbt_resource_props.get("config", {}).get("group")
+        return [f"team:{group}"] if group else None
+
+
+TRANSLATOR = WarehouseTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def dbt_resource() -> DbtCliResource:
+    # this environment's dbt, whatever PATH says
+    return DbtCliResource(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR),
+                          dbt_executable=str(Path(sys.executable).parent / "dbt"))
+
+
+def in_build_order(assets: dg.AssetsDefinition, keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
+    """The keys each after the models it reads (Dagster takes a multi-asset's results in that order)."""
+    wanted = set(keys)
+    graph = {spec.key: {d.asset_key for d in spec.deps} & wanted for spec in assets.specs if spec.key in wanted}
+    return list(TopologicalSorter(graph).static_order())
+
+
+def unchanged_results(context: dg.AssetExecutionContext, assets: dg.AssetsDefinition, conn,
+                      keys: list[dg.AssetKey]) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """The results of models dbt did not rebuild: their tables as they are, their checks as they last passed (the
+    state is stored only after a build whose every test passed, and the tables are those tables)."""
+    for key in in_build_order(assets, keys):
+        yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False} | table_metadata(conn, ".".join(key.path)))
+    wanted = set(keys)
+    for check in sorted(context.selected_asset_check_keys, key=lambda c: (c.asset_key, c.name)):
+        if check.asset_key in wanted:
+            yield dg.AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=True,
+                                      metadata={"rerun": False, "why": "the table is unchanged since the build it passed on"})
+
+
+def built_results(context: dg.AssetExecutionContext, conn, events: list, extra=lambda key: {}) -> Iterator[Any]:
+    """dbt's events, each built model's with its rows and column schema (and `extra(key)`)."""
+    for event in events:
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+            yield event.with_metadata({**event.metadata, "rebuilt": True, **extra(key),
+                                       **table_metadata(conn, ".".join(key.path))})
+        else:
+            yield event
+
+
+def built_keys(context: dg.AssetExecutionContext, events: list) -> set[dg.AssetKey]:
+    return {context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
+
+
+def failed_check(events: list) -> bool:
+    return any(isinstance(e, dg.AssetCheckResult) and not e.passed for e in events)
+
+
+def dbt_error(invocation) -> str:
+    """The first error dbt reported, in one line."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # no artifact: dbt stopped before running anything (a parse or profile error)
+        return f"see the dbt log in {invocation.target_path}"
+    for result in results:
+        if result["status"] in ("error", "fail"):
+            return f"{result['unique_id']}: {(result.get('message') or '').strip().splitlines()[0]}"
+    return f"see the dbt log in {invocation.target_path}"
