@@ -3,6 +3,7 @@ the results they report: a built model's rows and column schema, read once dbt h
 unchanged model's too, with its checks passed as they were; dbt's first error in one line."""
 from __future__ import annotations
 
+import contextlib
 import sys
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -56,6 +57,31 @@ def unchanged_results(context: dg.AssetExecutionContext, assets: dg.AssetsDefini
         if check.asset_key in wanted:
             yield dg.AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=True,
                                       metadata={"rerun": False, "why": "the table is unchanged since the build it passed on"})
+
+
+def streamed(context: dg.AssetExecutionContext, invocation, label: str) -> list:
+    """dbt's events, once dbt has exited (it holds the warehouse file until then). Its console lines go to
+    `console.log` in the invocation's target folder, not to the run's output, which gets one line instead."""
+    log = _console_log(invocation)
+    with open(log, "w") as out, contextlib.redirect_stdout(out):
+        events = list(invocation.stream())
+    built = sum(isinstance(e, dg.Output) for e in events)
+    checks = [e for e in events if isinstance(e, dg.AssetCheckResult)]
+    context.log.info(f"{label}: dbt built {built} table(s), {sum(c.passed for c in checks)} of {len(checks)} test(s) "
+                     f"passed; dbt's log: {log}")
+    return events
+
+
+def _console_log(invocation) -> Path:
+    folder = Path(invocation.target_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "console.log"
+
+
+def waited(invocation) -> None:
+    """A dbt command run to its end, its console lines in the target folder's `console.log`."""
+    with open(_console_log(invocation), "w") as out, contextlib.redirect_stdout(out):
+        invocation.wait()
 
 
 def built_results(context: dg.AssetExecutionContext, conn, events: list, extra=lambda key: {}) -> Iterator[Any]:

@@ -12,8 +12,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines import staging_build
 from pipelines.dbt_project import build_vars, manifest, manifest_path, vars_arg
-from pipelines.defs.dbt_results import (TRANSLATOR, built_keys, built_results, dbt_error, failed_check,
-                                        unchanged_results)
+from pipelines.defs.dbt_results import (TRANSLATOR, built_keys, built_results, dbt_error, failed_check, streamed,
+                                        unchanged_results, waited)
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 
@@ -37,7 +37,7 @@ def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     batches = 0
     for args in staging_build.batch_runs(warehouse.warehouse, plan):
         invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), raise_on_error=False)
-        invocation.wait()
+        waited(invocation)
         if not invocation.is_successful():
             raise dg.Failure(f"dbt staging batch failed: {dbt_error(invocation)}")
         batches += 1
@@ -46,7 +46,7 @@ def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     if not whole:
         args = [args[0]]  # the context's selection
     invocation = dbt.cli([*args, *dbt_vars], context=context, raise_on_error=False)
-    events = list(invocation.stream())  # held until dbt exits and lets go of the warehouse file
+    events = streamed(context, invocation, "staging")
     with warehouse.connect() as conn:
         yield from built_results(context, conn, events)
         yield from unchanged_results(context, staging_models, conn, sorted(set(selected) - built_keys(context, events)))
