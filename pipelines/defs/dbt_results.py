@@ -39,6 +39,12 @@ def dbt_resource() -> DbtCliResource:
                           dbt_executable=str(Path(sys.executable).parent / "dbt"))
 
 
+def target_path(warehouse: Path, step: str) -> Path:
+    """Where a step's dbt writes its artifacts and logs: beside the warehouse (`<name>.dbt/<step>`), one folder per step
+    reused by every run (not a new folder per run under the project), so dbt can parse again only what changed."""
+    return warehouse.absolute().parent / f"{warehouse.stem}.dbt" / step
+
+
 def in_build_order(assets: dg.AssetsDefinition, keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
     """The keys each after the models it reads (Dagster takes a multi-asset's results in that order)."""
     wanted = set(keys)

@@ -20,7 +20,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines import mart_months
 from pipelines.dbt_project import build_vars, manifest, manifest_path, models_md5, vars_arg
 from pipelines.defs.dbt_results import (TRANSLATOR, built_results, dbt_error, dbt_resource, failed_check, streamed,
-                                        unchanged_results)
+                                        target_path, unchanged_results)
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 
@@ -95,7 +95,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     # The dbt unit tests (models/**/_unit_tests_*.yml) are development tests of the rules on given rows, not checks
     # of this run's data: tests/test_dbt_unit_tests.py runs them.
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args, *vars_arg(dbt_vars)],
-                         context=context, raise_on_error=False)
+                         context=context, raise_on_error=False, target_path=target_path(warehouse.warehouse, "marts"))
     events = streamed(context, invocation, "models")
     partitioned = {uid.split(".")[-1] for uid in mart_months.partitioned_models(manifest())}
     with warehouse.connect() as conn:

@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines import staging_build
 from pipelines.dbt_project import build_vars, manifest, manifest_path, vars_arg
 from pipelines.defs.dbt_results import (TRANSLATOR, built_keys, built_results, dbt_error, failed_check, streamed,
-                                        unchanged_results, waited)
+                                        target_path, unchanged_results, waited)
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 
@@ -35,8 +35,9 @@ def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         return
     dbt_vars = vars_arg(build_vars(warehouse.warehouse, **run_settings.dbt_vars()))
     batches = 0
+    target = target_path(warehouse.warehouse, "staging")
     for args in staging_build.batch_runs(warehouse.warehouse, plan):
-        invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), raise_on_error=False)
+        invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), raise_on_error=False, target_path=target)
         waited(invocation)
         if not invocation.is_successful():
             raise dg.Failure(f"dbt staging batch failed: {dbt_error(invocation)}")
@@ -45,7 +46,7 @@ def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     args = plan.build_args(first=batches == 0)
     if not whole:
         args = [args[0]]  # the context's selection
-    invocation = dbt.cli([*args, *dbt_vars], context=context, raise_on_error=False)
+    invocation = dbt.cli([*args, *dbt_vars], context=context, raise_on_error=False, target_path=target)
     events = streamed(context, invocation, "staging")
     with warehouse.connect() as conn:
         yield from built_results(context, conn, events)
