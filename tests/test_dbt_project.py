@@ -88,6 +88,7 @@ def test_the_staging_assets_are_every_staging_model():
              if n["resource_type"] == "model" and n["original_file_path"].startswith("models/staging/")]
     assert {n["name"] for n in nodes} == files
     assert set(staging_models.keys) == {dg.AssetKey([n["schema"], n["name"]]) for n in nodes}
+    assert {spec.group_name for spec in staging_models.specs} == {"staging"}
     checks = {(c.asset_key, c.name) for c in staging_models.check_specs}
     assert (dg.AssetKey(["staging", "message_log"]), "unique_message_log_message_id") in checks
 

@@ -24,6 +24,13 @@ class WarehouseTranslator(DagsterDbtTranslator):
             return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
 
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> "str | None":
+        """The model's dbt group (its domain); the staging models, shared by every domain, are the group staging."""
+        group = dbt_resource_props.get("config", {}).get("group")
+        if group is None and dbt_resource_props.get("original_file_path", "").startswith("models/staging/"):
+            return "staging"
+        return group
+
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> "list[str] | None":
         """The team of the model's domain (its dbt group, models/marts/_groups.yml)."""
         group = dbt_resource_props.get("config", {}).get("group")
