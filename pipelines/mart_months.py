@@ -33,7 +33,9 @@ from the rules of optin_audit.sql, which decides a message by as-of joins on its
 - an opt-in record (new rows in staging.optin_events, rebuilt whole from landing/optins/) decides messages before it
   too (after_send), and a new chat keyword list any message: every month (None);
 - anything else consent_timeline comes to read: every month, until this plan knows it.
-The consent_scope setting is in the models' fingerprint: a change rebuilds everything.
+When the finance months are every month, so are these. The audit itself adds the months whose stored person_id the
+ledger changed (optin_audit.sql); a person's aliases change only with identity data, planned above. The consent_scope
+setting is in the models' fingerprint: a change rebuilds everything.
 """
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ months the day's consent events reach (shared/domain/whatsapp-platform.md, secti
 opt-out written in the chat, a marketing stop (user_preferences) or a 131050 failure (a stop in force when the failed
 message was sent) decides every message sent after it; an identity change (a number passing on ends consent; another
 change calls for re-verification) or a new wa_id <-> BSUID link joins the records of one person's ids, whenever they
-were made, so it decides every message to that person. Two more days carry such events: 2025-10-24 (six opt-outs
+were made, so it decides every message to that person. Three more days carry such events: 2025-10-24 (six opt-outs
 written in the chat, a number change, a security-code change), 2026-04-04 (a marketing stop, a number change and a
-BSUID change, new links) and 2026-04-05 (a 131050 failure, new links); the ledger there also rebuilds the months whose
+BSUID change, new links) and 2026-01-02 (a 131050 failure); on the first two the ledger also rebuilds the months whose
 rows' person changed, between the finance months and the compliance ones.
 """
 import shutil
@@ -38,12 +38,12 @@ from conftest import SAMPLE_SECRET, fetch
 
 pytestmark = pytest.mark.xdist_group("sample_world")
 
-HELD_BACK = ["2026-03-16", "2025-06-20", "2026-11-30", "2025-10-24", "2026-04-04", "2026-04-05"]
+HELD_BACK = ["2026-03-16", "2025-06-20", "2026-11-30", "2025-10-24", "2026-04-04", "2026-01-02"]
 FINANCE = ["outbound_messages", "priced_messages", "charged_units", "spend_daily", "spend_monthly_by_template",
            "spend_monthly_by_campaign"]
 COMPLIANCE = ["optin_audit", "optin_coverage_daily"]
 PARTITIONED = FINANCE + ["message_ledger"] + COMPLIANCE
-IDENTITY_DAYS = {"2025-10-24", "2026-04-04", "2026-04-05"}
+IDENTITY_DAYS = {"2025-10-24", "2026-04-04"}
 
 
 def run(landing: Path, warehouse: Path, monkeypatch):
