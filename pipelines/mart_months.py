@@ -13,6 +13,29 @@ touch, in the WABA's timezone:
 and a whole rebuild (months None) instead when a month falls under conversation-based pricing (a conversation spans
 days and months), or a customer has messages the sources do not attribute to a number (those take the number of the
 customer's latest message, in any month) and new messages from another number.
+
+The compliance marts (marts.optin_audit and its daily rollup) rebuild their own months, the var
+rebuild_consent_months: the months above, since an audit row is a ledger row, and the months new consent data
+reaches. marts.consent_timeline (meta.month_partitions planned_by_consent) is a whole table, rebuilt every run from
+what it reads; its inputs are not digested (a STOP keyword any day would then rebuild every month) but planned here
+from the rules of optin_audit.sql, which decides a message by as-of joins on its customer's timeline
+(shared/domain/whatsapp-platform.md, section 7 and 11 "Consent"):
+- an opt-out or resume keyword in the chat (new inbound texts that are a keyword in force), a marketing stop or
+  resume (new user_preferences rows), a failure with Meta's 131050 (proof of a stop in force, at the failed
+  message's send: its first event): each decides the messages sent from then on, so the months of every
+  business-initiated message sent at or after the earliest of them (the stored ledger's; new messages are in the
+  months above already);
+- an identity change or a new wa_id <-> BSUID link (rows of staging.identity_changes or staging.customer_identities
+  the stored marts.consent_timeline does not hold): it can make an id's earlier records speak for another
+  (intermediate.customer_aliases: an alias speaks for the person within its tenure, not from the link on), and a
+  number passing on ends consent: every month holding a message to a customer of the persons (the stored
+  marts.customer_persons) of the ids it names;
+- an opt-in record (new rows in staging.optin_events, rebuilt whole from landing/optins/) decides messages before it
+  too (after_send), and a new chat keyword list any message: every month (None);
+- anything else consent_timeline comes to read: every month, until this plan knows it.
+When the finance months are every month, so are these. The audit itself adds the months whose stored person_id the
+ledger changed (optin_audit.sql); a person's aliases change only with identity data, planned above. The consent_scope
+setting is in the models' fingerprint: a change rebuilds everything.
 """
 from __future__ import annotations
 
@@ -22,6 +45,11 @@ from datetime import date
 
 STRATEGY = "replace_months"
 RECHECKED = "rechecked_by_ledger"
+CONSENT = "planned_by_consent"
+# What consent_timeline reads that the consent plan below knows how to plan (the ledger, partitioned, and raw.load_audit,
+# which only names the files: a replaced file is in the inputs digest).
+_CONSENT_INPUTS = {"raw.load_audit", "staging.optin_events", "staging.chat_keywords", "staging.inbound_messages",
+                   "staging.user_preferences", "staging.identity_changes", "staging.customer_identities"}
 # How far a customer's message reaches forward: the customer-service window it opens, and for a referral (an ad or
 # Page button) the 24 h in which the business's reply opens a free entry point window (its length: the pricing rules).
 _SERVICE_WINDOW_HOURS = 24
@@ -32,10 +60,20 @@ _REFERRAL_REPLY_HOURS = 24
 class MonthPlan:
     months: tuple[date, ...] | None   # None: rebuild every month
     reason: str
+    consent_months: tuple[date, ...] | None = None   # the compliance marts' months (rebuild_consent_months)
+    consent_reason: str = "every month"
 
     @property
     def var(self) -> list[str] | None:
-        return None if self.months is None else [m.isoformat() for m in self.months]
+        return _iso(self.months)
+
+    @property
+    def consent_var(self) -> list[str] | None:
+        return _iso(self.consent_months)
+
+
+def _iso(months: tuple[date, ...] | None) -> list[str] | None:
+    return None if months is None else [m.isoformat() for m in months]
 
 
 def partitioned_models(manifest: dict) -> list[str]:
@@ -54,9 +92,10 @@ def event_tables(manifest: dict) -> dict[str, str]:
             for node in manifest["nodes"].values() if _meta(node).get("month_events")}
 
 
-def whole_table_inputs(manifest: dict) -> list[str]:
-    """The other staging models and sources upstream of a partitioned model, read whole by every month it rebuilds."""
-    seen, found, todo = set(), set(), list(partitioned_models(manifest))
+def _upstream(manifest: dict, start: list[str]) -> dict[str, dict]:
+    """The staging models and sources upstream of `start` (through working tables), `schema.table` -> node; the
+    walk stops at another partitioned model and at the models re-checked or planned otherwise (meta.month_partitions)."""
+    seen, found, todo = set(), {}, list(start)
     while todo:
         uid = todo.pop()
         if uid in seen:
@@ -66,13 +105,25 @@ def whole_table_inputs(manifest: dict) -> list[str]:
         if node is None or node["resource_type"] == "seed":  # the seeds' CSVs are in the models' fingerprint
             continue
         if node["resource_type"] == "source" or node["schema"] == "staging":  # the layer the marts are built from
-            if not _meta(node).get("month_events"):
-                found.add(f"{node['schema']}.{node['name']}")
+            found[f"{node['schema']}.{node['name']}"] = node
             continue
-        if _meta(node).get("month_partitions") == RECHECKED:
+        if uid not in start and (_meta(node).get("month_partitions") in (RECHECKED, CONSENT)
+                                 or node["config"].get("incremental_strategy") == STRATEGY):
             continue
         todo.extend(manifest["parent_map"].get(uid, []))
-    return sorted(found)
+    return found
+
+
+def whole_table_inputs(manifest: dict) -> list[str]:
+    """The other staging models and sources upstream of a partitioned model, read whole by every month it rebuilds."""
+    return sorted(table for table, node in _upstream(manifest, partitioned_models(manifest)).items()
+                  if not _meta(node).get("month_events"))
+
+
+def consent_inputs(manifest: dict) -> list[str]:
+    """What the models planned by consent events (meta.month_partitions planned_by_consent) read."""
+    return sorted(_upstream(manifest, [uid for uid, node in manifest["nodes"].items()
+                                       if _meta(node).get("month_partitions") == CONSENT]))
 
 
 def inputs_digest(conn, manifest: dict) -> str:
@@ -103,7 +154,22 @@ def plan(conn, manifest: dict, built_through: int) -> MonthPlan:
     conversation_months = conn.execute(_CONVERSATION_MONTHS_SQL, [list(months)]).fetchall()
     if conversation_months:
         return MonthPlan(None, f"{conversation_months[0][0]:%Y-%m} is billed by conversation")
-    return MonthPlan(months, f"{len(months)} month(s) touched by the new loads")
+    return MonthPlan(months, f"{len(months)} month(s) touched by the new loads",
+                     *_consent_plan(conn, manifest, built_through, months))
+
+
+def _consent_plan(conn, manifest: dict, built_through: int, months: tuple[date, ...]) -> tuple[tuple[date, ...] | None, str]:
+    """The compliance marts' months: the ledger's and those the new consent events reach (the module docstring)."""
+    unknown = sorted(set(consent_inputs(manifest)) - _CONSENT_INPUTS)
+    if unknown:
+        return None, f"consent_timeline reads {', '.join(unknown)}, which this plan does not know"
+    for table, what in (("staging.optin_events", "opt-in records"), ("staging.chat_keywords", "chat keywords")):
+        if conn.execute(f"SELECT count(*) FROM {table} WHERE _load_id > ?", [built_through]).fetchone()[0]:
+            return None, f"new {what}"
+    for statement in _CONSENT_SQL:
+        conn.execute(statement, [built_through] * statement.count("?"))
+    consent = tuple(row[0] for row in conn.execute(_CONSENT_MONTHS_SQL, [list(months)]).fetchall())
+    return consent, f"{len(consent)} month(s) touched by the new loads and consent events"
 
 
 _TOUCHED_SQL = ["""
@@ -175,6 +241,58 @@ SELECT DISTINCT month::DATE FROM (
     UNION ALL
     SELECT o.local_month FROM intermediate.outbound_messages o SEMI JOIN _new_inbound USING (message_id)
 )
+ORDER BY 1
+"""
+
+_CONSENT_SQL = ["""
+-- The earliest new consent event that decides the messages sent from then on.
+CREATE OR REPLACE TEMP TABLE _consent_from AS
+SELECT min(event_at) AS event_at FROM (
+    -- an opt-out or resume written in the chat: a text that is exactly a keyword in force (consent_timeline.sql)
+    SELECT sent_at AS event_at FROM staging.inbound_messages
+    WHERE _load_id > ? AND message_type = 'text' AND customer_id IS NOT NULL
+      AND waba_normalised_text(text_body) IN (SELECT normalised FROM intermediate.chat_keywords_in_force)
+    UNION ALL
+    SELECT changed_at FROM staging.user_preferences WHERE _load_id > ? AND customer_id IS NOT NULL
+    UNION ALL
+    -- a message failed (or no longer failed) with 131050: a stop in force at its send, its first event at the latest
+    SELECT min(e.event_at) FROM (
+        SELECT message_id, status_at AS event_at FROM staging.message_statuses
+        UNION ALL SELECT message_id, sent_at FROM staging.message_log
+    ) e SEMI JOIN (SELECT message_id FROM staging.message_statuses SEMI JOIN _touched_messages USING (message_id)
+                   WHERE error_code = 131050) USING (message_id)
+    GROUP BY e.message_id
+)
+""", """
+-- The customers whose aliases new identity data can change: the ids an identity change or wa_id <-> BSUID link the
+-- stored timeline does not hold names, and every customer id of their persons.
+CREATE OR REPLACE TEMP TABLE _identity_customers AS
+WITH new_changes AS (
+    SELECT * FROM staging.identity_changes c
+    ANTI JOIN marts.consent_timeline t ON t.source = 'system_message' AND t.evidence_ref = c.message_id
+), new_links AS (
+    SELECT * FROM staging.customer_identities c
+    ANTI JOIN marts.consent_timeline t
+      ON t.event_type = 'id_link' AND t.recorded_under = c.wa_id AND t.linked_id = c.user_id AND t.event_at = c.first_seen_at
+), ids AS (
+    SELECT DISTINCT id FROM (
+        SELECT unnest([previous_wa_id, previous_user_id, new_wa_id, new_user_id]) AS id FROM new_changes
+        UNION ALL SELECT unnest([wa_id, user_id]) FROM new_links)
+    WHERE id IS NOT NULL
+)
+SELECT id AS customer_id FROM ids
+UNION
+SELECT p.customer_id FROM marts.customer_persons p
+SEMI JOIN (SELECT person_id FROM marts.customer_persons SEMI JOIN ids ON customer_id = id) USING (person_id)
+"""]
+
+# The planned months, and every month holding a business-initiated message a new consent event decides.
+_CONSENT_MONTHS_SQL = """
+SELECT month FROM unnest(?::DATE[]) AS m(month)
+UNION
+SELECT DISTINCT local_month FROM marts.message_ledger
+WHERE is_business_initiated
+  AND (sent_at >= (SELECT event_at FROM _consent_from) OR customer_id IN (SELECT customer_id FROM _identity_customers))
 ORDER BY 1
 """
 

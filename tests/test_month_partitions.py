@@ -16,6 +16,16 @@ truth send times and its WABAs' timezones (accounts.csv), by Meta's rules rather
   and a month cannot be rebuilt alone: every month is.
 The three days: mid-March 2026 (late statuses of the week before), 2025-06-20 (conversation-based), 2026-11-30
 (the last day, where a Kolkata evening is December 1st).
+
+The compliance marts (optin_audit and its daily rollup) rebuild those months (an audit row is a ledger row) and the
+months the day's consent events reach (shared/domain/whatsapp-platform.md, section 7 and section 11 "Consent"): an
+opt-out written in the chat, a marketing stop (user_preferences) or a 131050 failure (a stop in force when the failed
+message was sent) decides every message sent after it; an identity change (a number passing on ends consent; another
+change calls for re-verification) or a new wa_id <-> BSUID link joins the records of one person's ids, whenever they
+were made, so it decides every message to that person. Three more days carry such events: 2025-10-24 (six opt-outs
+written in the chat, a number change, a security-code change), 2026-04-04 (a marketing stop, a number change and a
+BSUID change, new links) and 2026-01-02 (a 131050 failure); on the first two the ledger also rebuilds the months whose
+rows' person changed, between the finance months and the compliance ones.
 """
 import shutil
 from datetime import date
@@ -28,9 +38,12 @@ from conftest import SAMPLE_SECRET, fetch
 
 pytestmark = pytest.mark.xdist_group("sample_world")
 
-HELD_BACK = ["2026-03-16", "2025-06-20", "2026-11-30"]
-PARTITIONED = ["outbound_messages", "priced_messages", "charged_units", "message_ledger", "spend_daily",
-               "spend_monthly_by_template", "spend_monthly_by_campaign"]
+HELD_BACK = ["2026-03-16", "2025-06-20", "2026-11-30", "2025-10-24", "2026-04-04", "2026-01-02"]
+FINANCE = ["outbound_messages", "priced_messages", "charged_units", "spend_daily", "spend_monthly_by_template",
+           "spend_monthly_by_campaign"]
+COMPLIANCE = ["optin_audit", "optin_coverage_daily"]
+PARTITIONED = FINANCE + ["message_ledger"] + COMPLIANCE
+IDENTITY_DAYS = {"2025-10-24", "2026-04-04"}
 
 
 def run(landing: Path, warehouse: Path, monkeypatch):
@@ -66,6 +79,46 @@ def expected_months(loaded: Path, world: Path, day_file: str) -> list[date] | No
     return None if months[0] < date(2025, 7, 1) else months
 
 
+def expected_consent_months(loaded: Path, world: Path, day_file: str, finance: list[date] | None) -> list[date] | None:
+    """The compliance marts' months for a day: the finance months and every month of an audit row the day's consent
+    events decide, read from the world built whole (its timeline says which file recorded each event)."""
+    if finance is None:
+        return None
+    conn = duckdb.connect(str(loaded), read_only=True)
+    try:
+        conn.execute(f"CREATE TEMP TABLE sends AS FROM '{world}/ground_truth_messages.parquet'")
+        loads = f"(SELECT load_id FROM raw.load_audit WHERE file_path = 'webhooks/cloud/{day_file}')"
+        in_file = f"split_part(recorded_in, ':', 1) = 'webhooks/cloud/{day_file}'"
+        months = conn.execute(f"""
+            WITH stops AS (
+                -- opt-outs written in the chat, marketing stops and resumes the customer chose in WhatsApp
+                SELECT event_at FROM marts.consent_timeline WHERE source IN ('chat_keyword', 'whatsapp') AND {in_file}
+                UNION ALL
+                -- a marketing message failed with 131050: the stop was in force at its send (ground truth)
+                SELECT g.sent_at FROM staging.message_statuses s JOIN sends g USING (message_id)
+                WHERE s._load_id IN {loads} AND s.error_code = 131050
+            ), named AS (
+                -- the ids an identity change names, and the pairs first seen in the day's file
+                SELECT unnest([recorded_under, previous_id, new_id]) AS id FROM marts.consent_timeline
+                WHERE source = 'system_message' AND {in_file}
+                UNION ALL
+                SELECT unnest([c.wa_id, c.user_id]) FROM staging.customer_identities c
+                WHERE EXISTS (SELECT 1 FROM staging.webhook_contacts w WHERE w._load_id IN {loads}
+                              AND w.wa_id = c.wa_id AND w.user_id = c.user_id AND w.seen_at = c.first_seen_at)
+                   OR EXISTS (SELECT 1 FROM staging.inbound_messages i WHERE i._load_id IN {loads}
+                              AND i.from_wa_id = c.wa_id AND i.from_user_id = c.user_id AND i.sent_at = c.first_seen_at)
+            ), persons AS (
+                SELECT customer_id FROM marts.customer_persons WHERE person_id IN
+                    (SELECT person_id FROM marts.customer_persons WHERE customer_id IN (SELECT id FROM named))
+                UNION SELECT id FROM named
+            )
+            SELECT DISTINCT date_trunc('month', sent_day)::DATE FROM marts.optin_audit
+            WHERE sent_at >= (SELECT min(event_at) FROM stops) OR customer_id IN (SELECT customer_id FROM persons)""").fetchall()
+    finally:
+        conn.close()
+    return sorted(set(finance) | {m for (m,) in months})
+
+
 def last_build_months(warehouse: Path) -> dict[str, list | None]:
     """model -> the months the latest build replaced (None: every month)."""
     rows = fetch(warehouse, """
@@ -80,12 +133,17 @@ def test_adding_a_day_rebuilds_only_the_months_it_touches(world, loaded, tmp_pat
     shutil.copytree(world, landing)
     held = tmp_path / "held"
     held.mkdir()
-    expected = {}
+    expected, consent = {}, {}
     for day in HELD_BACK:
         (day_file,) = (landing / "webhooks" / "cloud").glob(f"{day}.*")
         expected[day] = expected_months(loaded, world, day_file.name)
+        consent[day] = expected_consent_months(loaded, world, day_file.name, expected[day])
         shutil.move(day_file, held / day_file.name)
     assert expected["2026-03-16"] == [date(2026, 3, 1)] and expected["2025-06-20"] is None
+    # A day without consent events rebuilds the same months of the audit; the chat opt-outs of 2025-10-24 reach
+    # every later month, up to the world's last (2026-11).
+    assert consent["2026-03-16"] == expected["2026-03-16"] and consent["2026-11-30"] == expected["2026-11-30"]
+    assert set(consent["2025-10-24"]) >= {date(2025, m, 1) for m in (10, 11, 12)} | {date(2026, m, 1) for m in range(1, 12)}
     warehouse = tmp_path / "warehouse.duckdb"
     run(landing, warehouse, monkeypatch)
 
@@ -93,7 +151,13 @@ def test_adding_a_day_rebuilds_only_the_months_it_touches(world, loaded, tmp_pat
         (day_file,) = held.glob(f"{day}.*")
         shutil.move(day_file, landing / "webhooks" / "cloud" / day_file.name)
         run(landing, warehouse, monkeypatch)
-        assert last_build_months(warehouse) == {model: expected[day] for model in PARTITIONED}, day
+        built = last_build_months(warehouse)
+        ledger = built.pop("message_ledger")
+        assert built == {model: expected[day] for model in FINANCE} | {model: consent[day] for model in COMPLIANCE}, day
+        if day in IDENTITY_DAYS:  # the ledger adds the months whose persons changed, which the audit's rule covers
+            assert set(expected[day]) <= set(ledger) <= set(consent[day]), day
+        else:
+            assert ledger == expected[day], day
 
     # No new file: dbt is not started, so no partition is replaced.
     builds = fetch(warehouse, "SELECT count(*) FROM bookkeeping.month_partition_builds")

@@ -5,11 +5,13 @@
     rebuild_months (a list of 'YYYY-MM-01' dates, planned by pipelines/mart_months.py). In an incremental run with
     that var the model's SQL keeps only the rows of those months (in_rebuild_months), and the strategy deletes those
     months from the table and inserts the new rows. Without the var an incremental run replaces every row: the same
-    SQL, the same result as a first build, one code path. -#}
+    SQL, the same result as a first build, one code path. A model may name another var holding its months in
+    meta.months_var: the compliance marts read rebuild_consent_months (the ledger's months and those new consent
+    events reach), so consent data never makes the finance marts rebuild a month. -#}
 
 {#- The months to rebuild as SQL date literals, or none: when the run rebuilds whole, or the table is being created. -#}
 {% macro rebuild_month_list() -%}
-    {%- set months = var('rebuild_months', none) -%}
+    {%- set months = var((config.get('meta') or {}).get('months_var', 'rebuild_months'), none) -%}
     {%- if months is none or not is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- set literals = [] -%}
     {%- for month in months -%}{%- do literals.append("DATE '" ~ month ~ "'") -%}{%- endfor -%}

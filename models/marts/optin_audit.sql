@@ -1,5 +1,17 @@
 -- marts.optin_audit: one row per business-initiated message (every template send, delivered or not), with the consent that allowed it or why none did. (columns: _marts.yml)
-WITH settings AS (
+-- Month-partitioned (models/dbt_macros/month_partitions.sql): a row's month is its ledger row's local_month. A run that
+-- rebuilds some months reads only their ledger rows, and every consent event (an opt-in after the send decides
+-- after_send, an opt-out years before decides opted_out: the timeline is small and read whole); it also rebuilds the
+-- months holding a stored row whose person the ledger has changed since (message_ledger.sql re-checks them).
+{%- set partial = rebuild_month_list() is not none %}
+WITH {% if partial -%}
+audit_months AS (
+    SELECT unnest([{{ rebuild_month_list() }}]::DATE[]) AS month
+    UNION
+    SELECT DISTINCT l.local_month FROM {{ ref('message_ledger') }} l JOIN {{ this }} t USING (message_id)
+    WHERE t.person_id IS DISTINCT FROM l.person_id
+), {% endif -%}
+settings AS (
     SELECT coalesce({{ waba_var('consent_scope') }}, 'portfolio') AS consent_scope
 ), portfolios AS (
     SELECT waba_id, coalesce(min(business_portfolio_id), waba_id) AS portfolio_id FROM {{ ref('accounts') }} GROUP BY waba_id
@@ -14,7 +26,7 @@ WITH settings AS (
     FROM {{ ref('message_ledger') }} l
     CROSS JOIN LATERAL (SELECT coalesce(l.template_category, l.category) AS category) c
     -- Business-initiated messages need an opt-in (the ledger's definition: templates, logged or as Meta priced them).
-    WHERE l.is_business_initiated
+    WHERE l.is_business_initiated {% if partial %}AND l.local_month IN (SELECT month FROM audit_months){% endif %}
 ), senders AS (
     -- '' stands for an unknown WABA or number, which every consent record applies to.
     SELECT DISTINCT m.sender, coalesce(m.waba_id, '') AS waba_id, coalesce(m.phone_number_id, '') AS phone_number_id,

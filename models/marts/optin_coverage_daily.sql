@@ -17,5 +17,7 @@ SELECT sent_day AS day, waba_id, phone_number_id, category, template_name, campa
        count(*) FILTER (final_status = 'failed' AND error_code = 131049) AS meta_failed_131049,
        count(*) FILTER (final_status = 'failed' AND error_code = 131047) AS meta_failed_131047
 FROM {{ ref('optin_audit') }}
+-- Month-partitioned like the audit; the months a run rebuilds are the audit's (models/dbt_macros/month_partitions.sql).
+WHERE {{ in_rebuild_months("date_trunc('month', sent_day)::DATE") }}
 GROUP BY ALL
 ORDER BY day, waba_id, phone_number_id, category, template_name, campaign, market

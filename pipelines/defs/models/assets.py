@@ -52,6 +52,7 @@ class BuildPlan:
     dbt_args: tuple[str, ...]
     rebuild_months: "list[str] | None"   # the var: the months the partitioned marts rebuild, None for every month
     reason: str
+    rebuild_consent_months: "list[str] | None" = None   # the var: those of the compliance marts (pipelines/mart_months.py)
 
 
 def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> BuildPlan:
@@ -66,7 +67,7 @@ def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> Bu
     if built[0] == last_load:
         return BuildPlan(True, (), None, "nothing they read changed since the last build")
     months = mart_months.plan(conn, manifest(), built[0])
-    return BuildPlan(False, (), months.var, months.reason)
+    return BuildPlan(False, (), months.var, f"{months.reason}; compliance: {months.consent_reason}", months.consent_var)
 
 
 # The seeds and the marts; the staging models are pipelines/defs/staging/assets.py's.
@@ -85,13 +86,14 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         # A partial selection (from the UI) rebuilds its models whole and leaves the state for the next whole run.
         plan = _plan(conn, fingerprint, selected, last_load) if whole else BuildPlan(False, (), None, "a selection")
     context.log.info(f"models: {plan.reason}" + ("; dbt not started" if plan.skip else
-                     f"; rebuilding {'every month' if plan.rebuild_months is None else plan.rebuild_months or 'no month'}"
-                     " of the month-partitioned marts"))
+                     f"; rebuilding {_months_text(plan.rebuild_months)} of the month-partitioned finance marts"
+                     f" and {_months_text(plan.rebuild_consent_months)} of the compliance marts"))
     if plan.skip:
         with warehouse.connect() as conn:
             yield from unchanged_results(context, warehouse_models, conn, selected)
         return
-    dbt_vars = build_vars(warehouse.warehouse, **settings, rebuild_months=plan.rebuild_months)
+    dbt_vars = build_vars(warehouse.warehouse, **settings, rebuild_months=plan.rebuild_months,
+                          rebuild_consent_months=plan.rebuild_consent_months)
     # The dbt unit tests (models/**/_unit_tests_*.yml) are development tests of the rules on given rows, not checks
     # of this run's data: tests/test_dbt_unit_tests.py runs them.
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args, *vars_arg(dbt_vars)],
@@ -108,6 +110,10 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
             conn.execute("INSERT OR REPLACE INTO bookkeeping.model_state VALUES (?, ?, ?)", [STATE_KEY, last_load, fingerprint])
     if not invocation.is_successful() and not failed_check(events):
         raise dg.Failure(f"dbt build failed: {dbt_error(invocation)}")
+
+
+def _months_text(months: "list[str] | None") -> str:
+    return "every month" if months is None else ", ".join(months) or "no month"
 
 
 def _rebuilt_months(conn, invocation) -> dict[str, list[str]]:
