@@ -29,8 +29,9 @@ SCHEMA_INTRO = {
     "staging": "typed, deduplicated, in event-time order; SQL in `models/staging/` (dbt models), documented in "
                "`models/staging/_staging.yml`",
     "marts": "the answers; SQL in `models/marts/` (a dbt project), documented in `models/marts/_marts.yml`",
-    "intermediate": "the working tables the marts are built from (`models/marts/intermediate/`); not part of the "
-                    "analysts' API: their columns may change with the rules",
+    "intermediate": "the working tables the marts are built from (`models/marts/intermediate/`) and those of a "
+                    "webhook batch (`models/staging/intermediate/`); not part of the analysts' API: their columns "
+                    "may change with the rules",
     "reference": "the rule CSVs and the bundled rate card the marts are built from, as loaded (dbt seeds from "
                  "`models/reference/`, documented in `models/reference/_reference.yml`)",
     "bookkeeping": "what the incremental builds have done (staged loads, what each model was built from); not for analysis",

@@ -120,8 +120,10 @@ def dbt_error(invocation) -> str:
     """The first error dbt reported, in one line."""
     try:
         results = invocation.get_artifact("run_results.json")["results"]
-    except Exception:  # no artifact: dbt stopped before running anything (a parse or profile error)
-        return f"see the dbt log in {invocation.target_path}"
+    except Exception:  # no artifact: dbt stopped before running anything (a usage, parse or profile error)
+        console = Path(invocation.target_path) / "console.log"
+        said = [line.strip() for line in console.read_text().splitlines() if "Error" in line] if console.is_file() else []
+        return said[0] if said else f"see the dbt log in {invocation.target_path}"
     for result in results:
         if result["status"] in ("error", "fail"):
             return f"{result['unique_id']}: {(result.get('message') or '').strip().splitlines()[0]}"
