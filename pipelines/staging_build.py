@@ -43,7 +43,7 @@ class StagingPlan:
 
     def build_args(self, *, first: bool) -> list[str]:
         """The final `dbt build`: a full refresh only when no batch run came before it (that one refreshed)."""
-        # One --select value, the selectors space-separated (a union): dagster-dbt reads a single value after it.
+        # One --select value, the selectors space-separated: a union.
         return ["build", "--select", " ".join(self.select), *(["--full-refresh"] if self.full_refresh and first else [])]
 
 

@@ -127,17 +127,39 @@ def test_a_materialization_carries_the_row_count_and_column_schema(instance, two
         assert all(c.description for c in columns)
 
 
-def test_the_app_secret_is_never_read_from_the_landing_folder(small_world, tmp_path):
-    """The sample world's ground_truth.json names its secret; a bare `waba run` on it without WABA_APP_SECRET
-    must not use it: no capture record verifies (the generator signed them, see pipelines/sample/writers.py)."""
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+def unsigned_home(small_world, tmp_path_factory) -> Path:
+    """A bare `waba run` (default paths under WABA_HOME) on a copy of the world, without WABA_APP_SECRET."""
+    home = tmp_path_factory.mktemp("unsigned-home")
     shutil.copytree(small_world, home / "landing")
-    assert json.loads((home / "landing" / "ground_truth.json").read_text())["app_secret"] == SAMPLE_SECRET
     result = waba("run", "--quiet", home=home, secret=None)
     assert result.returncode == 0, result.stderr
+    return home
+
+
+def test_the_app_secret_is_never_read_from_the_landing_folder(unsigned_home):
+    """The sample world's ground_truth.json names its secret; a bare `waba run` on it without WABA_APP_SECRET
+    must not use it: no capture record verifies (the generator signed them, see pipelines/sample/writers.py)."""
+    home = unsigned_home
+    assert json.loads((home / "landing" / "ground_truth.json").read_text())["app_secret"] == SAMPLE_SECRET
     statuses = dict(fetch(home / "warehouse.duckdb",
                           "SELECT signature_status, count(*) FROM raw.webhook_deliveries GROUP BY 1"))
     assert "valid" not in statuses and "invalid" not in statuses and statuses.get("unverified", 0) > 0
+
+
+def test_a_new_invoice_file_restages_only_the_staging_model_that_reads_invoices(unsigned_home):
+    """Issue 18 ("adding a day's file rebuilds only what it touches"), through Dagster as `waba run` drives it: after
+    one new invoice file, staging's dbt build runs the models that read raw.invoices and nothing else. By reading
+    models/staging/*.sql, only invoice_lines reads raw.invoices and no staging model refs invoice_lines."""
+    home = unsigned_home
+    (home / "landing" / "invoices" / "invoices_2025_08.csv").write_text(
+        "month,waba_id,market,category,amount,currency\n2025-08,102290129340398,Brazil,authentication,0.031500,USD\n")
+    result = waba("run", "--quiet", home=home, secret=None)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((home / "warehouse.dbt" / "staging" / "run_results.json").read_text())["results"]
+    assert sorted(r["unique_id"] for r in results if not r["unique_id"].startswith("operation.")) == [
+        "model.waba_insights.invoice_lines"]
+    assert fetch(home / "warehouse.duckdb", "SELECT count(*) FROM staging.invoice_lines WHERE month = '2025-08-01'") == [(1,)]
 
 
 def test_with_the_secret_in_the_environment_signatures_verify_and_the_forged_one_fails(small_world, two_runs):

@@ -77,7 +77,12 @@ def streamed(context: dg.AssetExecutionContext, invocation, label: str) -> list:
     `console.log` in the invocation's target folder, not to the run's output, which gets one line instead."""
     log = _console_log(invocation)
     with open(log, "w") as out, contextlib.redirect_stdout(out):
-        events = list(invocation.stream())
+        # Converted with the asset context even when dbt was started without it (staging's own --select): built
+        # models are then the op's outputs and its tests the asset checks, as invocation.stream() makes them.
+        events = [event for raw in invocation.stream_raw_events()
+                  for event in raw.to_default_asset_events(manifest=invocation.manifest,
+                                                           dagster_dbt_translator=invocation.dagster_dbt_translator,
+                                                           context=context, target_path=invocation.target_path)]
     built = sum(isinstance(e, dg.Output) for e in events)
     checks = [e for e in events if isinstance(e, dg.AssetCheckResult)]
     context.log.info(f"{label}: dbt built {built} table(s), {sum(c.passed for c in checks)} of {len(checks)} test(s) "

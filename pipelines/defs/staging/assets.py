@@ -44,9 +44,13 @@ def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         batches += 1
         context.log.info(f"staging: webhook batch {batches} staged")
     args = plan.build_args(first=batches == 0)
-    if not whole:
-        args = [args[0]]  # the context's selection
-    invocation = dbt.cli([*args, *dbt_vars], context=context, raise_on_error=False, target_path=target)
+    if whole:
+        # Not given the context: with it, dagster-dbt adds the op's whole selection (path:models/staging) as a second
+        # --select, which dbt unions with the plan's, building every staging model. streamed() converts the events.
+        invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), dagster_dbt_translator=TRANSLATOR,
+                             raise_on_error=False, target_path=target)
+    else:  # the context's selection
+        invocation = dbt.cli([args[0], *dbt_vars], context=context, raise_on_error=False, target_path=target)
     events = streamed(context, invocation, "staging")
     with warehouse.connect() as conn:
         yield from built_results(context, conn, events)
