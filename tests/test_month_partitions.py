@@ -25,7 +25,9 @@ change calls for re-verification) or a new wa_id <-> BSUID link joins the record
 were made, so it decides every message to that person. Three more days carry such events: 2025-10-24 (six opt-outs
 written in the chat, a number change, a security-code change), 2026-04-04 (a marketing stop, a number change and a
 BSUID change, new links) and 2026-01-02 (a 131050 failure); on the first two the ledger also rebuilds the months whose
-rows' person changed, between the finance months and the compliance ones.
+rows' person changed, between the finance months and the compliance ones. And 2026-04-05, whose inbound messages
+come from customers written to again weeks later without a reply in between: a month's rows must not depend on an
+inbound outside the 24 h window (outbound_messages once carried the customer's latest inbound, whenever it was).
 """
 import shutil
 from datetime import date
@@ -38,7 +40,7 @@ from conftest import SAMPLE_SECRET, fetch
 
 pytestmark = pytest.mark.xdist_group("sample_world")
 
-HELD_BACK = ["2026-03-16", "2025-06-20", "2026-11-30", "2025-10-24", "2026-04-04", "2026-01-02"]
+HELD_BACK = ["2026-03-16", "2025-06-20", "2026-11-30", "2025-10-24", "2026-04-04", "2026-01-02", "2026-04-05"]
 FINANCE = ["outbound_messages", "priced_messages", "charged_units", "spend_daily", "spend_monthly_by_template",
            "spend_monthly_by_campaign"]
 COMPLIANCE = ["optin_audit", "optin_coverage_daily"]

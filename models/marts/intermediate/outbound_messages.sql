@@ -157,7 +157,8 @@ SELECT m.*,
        -- A group message's own market is its participants' when they share one (each is priced at its own).
        coalesce(mk.market, CASE WHEN m.group_id IS NOT NULL THEN 'Multiple' END, 'Other') AS market,
        gp.group_participants,
-       i.inbound_at AS last_inbound_at,
+       -- Only whether the customer's latest message is under 24 h old: which one it was would change with an inbound
+       -- any time before (a month's rows would then depend on months before it; pipelines/mart_months.py plans 24 h).
        coalesce(m.sent_at < i.inbound_at + INTERVAL 24 HOUR, false) AS in_service_window,
        -- When the free entry point window the message went out in opened (none: it went out in none).
        CASE WHEN m.sent_at < f.opened_at + to_hours(g.free_entry_point_hours) THEN f.opened_at END AS free_entry_point_opened_at,
