@@ -14,8 +14,8 @@ and a whole rebuild (months None) instead when a month falls under conversation-
 days and months), or a customer has messages the sources do not attribute to a number (those take the number of the
 customer's latest message, in any month) and new messages from another number.
 
-The compliance marts (marts.optin_audit and its daily rollup) rebuild their own months, the var
-rebuild_consent_months: the months above, since an audit row is a ledger row, and the months new consent data
+The compliance marts (marts.optin_audit and its daily rollup) rebuild their own months, the plan row
+'compliance' of bookkeeping.month_plan: the months above, since an audit row is a ledger row, and the months new consent data
 reaches. marts.consent_timeline (meta.month_partitions planned_by_consent) is a whole table, rebuilt every run from
 what it reads; its inputs are not digested (a STOP keyword any day would then rebuild every month) but planned here
 from the rules of optin_audit.sql, which decides a message by as-of joins on its customer's timeline
@@ -60,15 +60,15 @@ _REFERRAL_REPLY_HOURS = 24
 class MonthPlan:
     months: tuple[date, ...] | None   # None: rebuild every month
     reason: str
-    consent_months: tuple[date, ...] | None = None   # the compliance marts' months (rebuild_consent_months)
+    consent_months: tuple[date, ...] | None = None   # the compliance marts' months (plan 'compliance')
     consent_reason: str = "every month"
 
     @property
-    def var(self) -> list[str] | None:
+    def month_list(self) -> list[str] | None:
         return _iso(self.months)
 
     @property
-    def consent_var(self) -> list[str] | None:
+    def consent_month_list(self) -> list[str] | None:
         return _iso(self.consent_months)
 
 

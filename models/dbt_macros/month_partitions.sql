@@ -1,21 +1,35 @@
 {#- Month partitions of the finance marts that roll up by time (docs/architecture.md, "Month partitions").
 
     A partitioned model is incremental with incremental_strategy 'replace_months' and a config month_of_row: the
-    expression giving a row's WABA-local month. A run passes the months its new data touches as the var
-    rebuild_months (a list of 'YYYY-MM-01' dates, planned by pipelines/mart_months.py). In an incremental run with
-    that var the model's SQL keeps only the rows of those months (in_rebuild_months), and the strategy deletes those
-    months from the table and inserts the new rows. Without the var an incremental run replaces every row: the same
-    SQL, the same result as a first build, one code path. A model may name another var holding its months in
-    meta.months_var: the compliance marts read rebuild_consent_months (the ledger's months and those new consent
-    events reach), so consent data never makes the finance marts rebuild a month. -#}
+    expression giving a row's WABA-local month. A run writes the months its new data touches (planned by
+    pipelines/mart_months.py) to bookkeeping.month_plan, the row 'finance' ('YYYY-MM-01' dates, comma-separated)
+    before it starts dbt; a table, not a var, because vars that change every run make dbt parse the whole project
+    again. In an incremental run with a plan the model's SQL keeps only the rows of those months
+    (in_rebuild_months), and the strategy deletes those months from the table and inserts the new rows. Without a
+    plan (no table, no row, or NULL months) an incremental run replaces every row: the same SQL, the same result as a
+    first build, one code path. A model may name another plan row in meta.months_plan: the compliance marts read
+    'compliance' (the ledger's months and those new consent events reach), so consent data never makes the finance
+    marts rebuild a month. The build's on-run-end hook (forget_month_plan) deletes the plan, so a later build that
+    did not write one (waba reprice, a hand-run dbt) rebuilds every month. -#}
 
 {#- The months to rebuild as SQL date literals, or none: when the run rebuilds whole, or the table is being created. -#}
 {% macro rebuild_month_list() -%}
-    {%- set months = var((config.get('meta') or {}).get('months_var', 'rebuild_months'), none) -%}
-    {%- if months is none or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set plan_table = adapter.get_relation(database=target.database, schema='bookkeeping', identifier='month_plan') -%}
+    {%- if plan_table is none -%}{{ return(none) }}{%- endif -%}
+    {%- set plan = (config.get('meta') or {}).get('months_plan', 'finance') -%}
+    {%- set rows = run_query("SELECT months FROM " ~ plan_table ~ " WHERE plan = '" ~ plan ~ "'").rows -%}
+    {%- if rows | length == 0 or rows[0][0] is none -%}{{ return(none) }}{%- endif -%}
     {%- set literals = [] -%}
-    {%- for month in months -%}{%- do literals.append("DATE '" ~ month ~ "'") -%}{%- endfor -%}
+    {%- for month in rows[0][0].split(',') if month -%}{%- do literals.append("DATE '" ~ month ~ "'") -%}{%- endfor -%}
     {{- return(literals | join(', ')) -}}
+{%- endmacro %}
+
+{#- The end of a build: its month plan is spent (see above). -#}
+{% macro forget_month_plan() -%}
+    {%- if execute and adapter.get_relation(database=target.database, schema='bookkeeping', identifier='month_plan') is not none -%}
+        DELETE FROM bookkeeping.month_plan
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A filter keeping the rows of the months being rebuilt: `true` on a whole build. -#}

@@ -3,7 +3,7 @@ its SQL refs, its group the dbt group it belongs to (finance, compliance, growth
 The seeds are the reference CSVs the marts read (models/reference, schema reference), so a mart shows the rules it
 is built from upstream of it.
 
-One `dbt build` runs them all (seeds first), under the run's settings as dbt vars. Afterwards each built table
+One `dbt build` runs them all (seeds first), under the run's settings as dbt vars and its month plan as a table. Afterwards each built table
 reports its rows and column schema, read from the warehouse once dbt has closed it (DuckDB lets one process write
 the file, so nothing here holds a connection while dbt runs). A run in which nothing a model reads has changed (no
 new load, no model or reference file edited, the same settings) does not start dbt at all; a run after new loads
@@ -50,9 +50,26 @@ class BuildPlan:
     """What a run of the models does: nothing (dbt not started), or a dbt build with these extra arguments."""
     skip: bool
     dbt_args: tuple[str, ...]
-    rebuild_months: "list[str] | None"   # the var: the months the partitioned marts rebuild, None for every month
+    rebuild_months: "list[str] | None"   # the months the partitioned marts rebuild, None for every month
     reason: str
-    rebuild_consent_months: "list[str] | None" = None   # the var: those of the compliance marts (pipelines/mart_months.py)
+    rebuild_consent_months: "list[str] | None" = None   # those of the compliance marts (pipelines/mart_months.py)
+
+    def write(self, conn) -> None:
+        """The months, as bookkeeping.month_plan, which the partitioned models read (models/dbt_macros/
+        month_partitions.sql). Not dbt vars: vars that change every run make dbt parse the whole project again
+        (about 4.5 s a build), a table does not. The build's on-run-end hook deletes the rows."""
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bookkeeping")
+        conn.execute("CREATE OR REPLACE TABLE bookkeeping.month_plan (plan VARCHAR PRIMARY KEY, months VARCHAR)")
+        conn.execute("COMMENT ON TABLE bookkeeping.month_plan IS 'One row per month plan of the build running now: "
+                     "the WABA-local months its month-partitioned marts rebuild; emptied when the build ends'")
+        conn.execute("COMMENT ON COLUMN bookkeeping.month_plan.plan IS 'finance (the finance marts) or compliance "
+                     "(optin_audit and optin_coverage_daily: meta.months_plan)'")
+        conn.execute("COMMENT ON COLUMN bookkeeping.month_plan.months IS 'The first days (YYYY-MM-01) of the months "
+                     "to rebuild, comma-separated; empty: none; NULL: every month'")
+        conn.executemany("INSERT INTO bookkeeping.month_plan VALUES (?, ?)",
+                         [[name, None if months is None else ",".join(months)]
+                          for name, months in (("finance", self.rebuild_months),
+                                               ("compliance", self.rebuild_consent_months))])
 
 
 def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> BuildPlan:
@@ -67,7 +84,7 @@ def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> Bu
     if built[0] == last_load:
         return BuildPlan(True, (), None, "nothing they read changed since the last build")
     months = mart_months.plan(conn, manifest(), built[0])
-    return BuildPlan(False, (), months.var, f"{months.reason}; compliance: {months.consent_reason}", months.consent_var)
+    return BuildPlan(False, (), months.month_list, f"{months.reason}; compliance: {months.consent_reason}", months.consent_month_list)
 
 
 # The seeds and the marts; the staging models are pipelines/defs/staging/assets.py's.
@@ -92,8 +109,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         with warehouse.connect() as conn:
             yield from unchanged_results(context, warehouse_models, conn, selected)
         return
-    dbt_vars = build_vars(warehouse.warehouse, **settings, rebuild_months=plan.rebuild_months,
-                          rebuild_consent_months=plan.rebuild_consent_months)
+    with warehouse.connect() as conn:
+        plan.write(conn)
+    dbt_vars = build_vars(warehouse.warehouse, **settings)
     # The dbt unit tests (models/**/_unit_tests_*.yml) are development tests of the rules on given rows, not checks
     # of this run's data: tests/test_dbt_unit_tests.py runs them.
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args, *vars_arg(dbt_vars)],
