@@ -4,7 +4,7 @@ Steps, each `waba run --quiet` in its own process (its peak RSS, dbt's processes
 generated world (reused when present):
   full            the world without its last day's webhook file, into a new warehouse
   +1 day          that day's file added: the finance marts rebuild only the months it touches
-  no-op           the same command again: nothing new, dbt not started
+  no-op           the same command again: nothing changed, so neither Dagster nor dbt is started (pipelines/run_state.py)
   +1 day, whole   the same day added to a copy of the `full` warehouse whose model state was cleared, so every
                   mart is rebuilt whole (what every run did before month partitions): the floor of the +1 day
 With --tree, the steps run the `waba` of another checkout (an earlier commit: the "before" of a change), whose
@@ -52,7 +52,7 @@ def _months(name: str, warehouse: Path) -> dict[str, list[str]]:
         if not conn.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'bookkeeping' "
                             "AND table_name = 'month_partition_builds'").fetchone():
             return {"finance": ["?" if name == "no-op" else "all"], "compliance": ["?" if name == "no-op" else "all"]}
-        if name == "no-op":  # dbt not started: the newest build is the previous step's
+        if name == "no-op":  # nothing built: the newest build is the previous step's
             return {"finance": [], "compliance": []}
         rows = dict(conn.execute("""
             SELECT model, list(DISTINCT coalesce(strftime(month, '%Y-%m'), 'all') ORDER BY coalesce(strftime(month, '%Y-%m'), 'all'))

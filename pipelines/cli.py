@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how far an opt-out or marketing stop reaches: every WABA of the business portfolio "
                           "(default), its WABA, or its number; same as WABA_CONSENT_SCOPE")
     run.add_argument("--force", action="store_true",
-                     help="load this landing folder even though the warehouse was loaded from another one")
+                     help="load this landing folder even though the warehouse was loaded from another one; and run "
+                          "every step even when nothing changed since the last run")
     run.add_argument("--naive-timestamps", choices=("reject", "waba"), default=None,
                      help="export timestamps without an offset: quarantine them (reject, the default) or read them "
                           "in their WABA's timezone from accounts.csv (waba); same as WABA_NAIVE_TIMESTAMPS")

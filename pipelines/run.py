@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines import run_state
 from pipelines.errors import UserError
 from pipelines.landing_origin import check_landing_folder, check_landing_origin
 from pipelines.run_lock import hold_warehouse
@@ -25,10 +26,14 @@ class RunSummary:
     unreadable_files: list[str] = field(default_factory=list)  # unreadable or truncated: data was not (all) loaded
     failed_checks: list[str] = field(default_factory=list)    # critical: downstream assets were not built
     warned_checks: list[str] = field(default_factory=list)    # warn: reported, the run went on
+    unchanged_since: str | None = None   # set when nothing changed since that run's end: Dagster was not started
 
     def text(self) -> str:
         lines = [f"done in {self.seconds:.1f}s"]
-        if not self.files:
+        if self.unchanged_since:
+            lines.append(f"  nothing changed since the run that ended {self.unchanged_since} (landing files, code, "
+                         "settings, warehouse and reports): Dagster not started; --force runs every step")
+        elif not self.files:
             lines.append("  no new or changed files: every landing file was already loaded with the same content")
         else:
             lines.append(f"  {'source':24} {'files':>6} {'rows in':>10} {'loaded':>10} {'duplicate':>10} {'quarantined':>11}")
@@ -64,12 +69,31 @@ def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = 
     environment defaults."""
     from pipelines.defs.run_settings import RunSettings
 
+    started = time.monotonic()
     check_landing_folder(landing)
     run_settings = run_settings or RunSettings.from_env()
     run_settings.check()  # a bad setting is one line now, not a failed step later
+    settings = run_settings.run_config()
     with hold_warehouse(warehouse):
+        last = None if force else run_state.unchanged_since(landing, warehouse, reports, settings)
+        if last is not None:
+            summary = _summarise(warehouse, reports, _last_load(warehouse), time.monotonic() - started)
+            summary.unchanged_since, summary.warned_checks = last["finished_at"], last["warned_checks"]
+            return summary
+        run_state.forget(warehouse)
         remove_stale_publish_copy(warehouse)
-        return _run(landing, warehouse, reports, verbose, force, run_settings)
+        summary = _run(landing, warehouse, reports, verbose, force, run_settings)
+        if not summary.failed_checks and not summary.unreadable_files:
+            run_state.record(landing, warehouse, reports, settings, summary.warned_checks)
+        return summary
+
+
+def _last_load(warehouse: Path) -> int:
+    conn = connect(warehouse, read_only=True)
+    try:
+        return conn.execute("SELECT coalesce(max(load_id), 0) FROM raw.load_audit").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def _run(landing: Path, warehouse: Path, reports: Path, verbose: bool, force: bool, run_settings) -> RunSummary:

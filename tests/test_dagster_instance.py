@@ -190,3 +190,39 @@ def test_a_bad_setting_from_the_launchpad_fails_the_run_at_its_start_in_one_line
     failures = [e for e in result.all_events if e.event_type_value in ("RESOURCE_INIT_FAILURE", "STEP_FAILURE",
                                                                       "PIPELINE_FAILURE")]
     assert any("naive_timestamps='utc': expected one of reject, waba" in str(e.event_specific_data) for e in failures)
+
+
+def _main_runs(home: Path) -> int:
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        return len(instance.get_runs(dg.RunsFilter(job_name="waba_main")))
+
+
+def _shortcut(result) -> bool:
+    assert result.returncode == 0, result.stderr
+    return "Dagster not started" in result.stdout
+
+
+def test_a_run_with_nothing_changed_ends_without_starting_dagster_and_any_change_runs_every_step(unsigned_home):
+    """Issue 19, target 3 (a no-op run in seconds): nothing changed since the last complete run, `waba run` says so,
+    repeats its check warnings and records no Dagster run. A write to the warehouse since, or a landing file touched
+    (the loaders compare path, size and mtime), runs every step again, and so does --force."""
+    home = unsigned_home
+    warehouse = home / "warehouse.duckdb"
+    before = waba("run", "--quiet", home=home, secret=None)  # whatever ran last on this home, recorded now
+    runs = _main_runs(home)
+    again = waba("run", "--quiet", home=home, secret=None)
+    assert _shortcut(again) and _main_runs(home) == runs
+    warnings = [line for line in before.stdout.splitlines() if line.startswith("check warning:")]
+    assert [line for line in again.stdout.splitlines() if line.startswith("check warning:")] == warnings
+    assert "staging rows: " in again.stdout  # the same summary, from the warehouse as it is
+
+    conn = duckdb.connect(str(warehouse))  # a write since the last run: someone's scratch table
+    conn.execute("CREATE TABLE main.scratch AS SELECT 1 AS x")
+    conn.close()
+    assert not _shortcut(waba("run", "--quiet", home=home, secret=None)) and _main_runs(home) == runs + 1
+    assert _shortcut(waba("run", "--quiet", home=home, secret=None))
+
+    accounts = home / "landing" / "business_manager" / "accounts.csv"
+    os.utime(accounts, ns=(accounts.stat().st_atime_ns, accounts.stat().st_mtime_ns + 1_000_000_000))
+    assert not _shortcut(waba("run", "--quiet", home=home, secret=None)) and _main_runs(home) == runs + 2
+    assert not _shortcut(waba("run", "--quiet", "--force", home=home, secret=None)) and _main_runs(home) == runs + 3
