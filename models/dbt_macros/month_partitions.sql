@@ -14,7 +14,8 @@
 
 {#- The months to rebuild as SQL date literals, or none: when the run rebuilds whole, or the table is being created. -#}
 {% macro rebuild_month_list() -%}
-    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {#- A unit test has no relation (this) and builds from its given rows: no plan. -#}
+    {%- if not execute or this is none or not is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- set plan_table = adapter.get_relation(database=target.database, schema='bookkeeping', identifier='month_plan') -%}
     {%- if plan_table is none -%}{{ return(none) }}{%- endif -%}
     {%- set plan = (config.get('meta') or {}).get('months_plan', 'finance') -%}
