@@ -7,12 +7,14 @@ must explain. Amounts are integer micro-units of the WABA's currency, so sums ar
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from pipelines.sample.business import AUTH_INTERNATIONAL_INDIA, RATES, VOLUME_TIERS
 from pipelines.sample.finance_world import INR_RATES
 from pipelines.sample.payloads import Charge
+from pipelines.sample.world import utc_day
 
 # service bills at the utility rate; marketing_lite (Marketing Messages API) at the marketing rate (M-CBP, from 2025-07-01)
 CATEGORY_INDEX = {"marketing": 0, "marketing_lite": 0, "utility": 1, "authentication": 2, "service": 1}
@@ -26,16 +28,21 @@ def _micros(rate: float) -> int:
 
 def rate_micros(market: str, category: str, local_day: date, volume_rank: int | None, currency: str = "USD") -> int:
     """The generator's own card in the WABA's currency (USD: business.RATES; INR: finance_world.INR_RATES)."""
+    if volume_rank is None:
+        return _card_micros(market, category, local_day, None, currency)
+    tier = next(i for i, (lo, hi, _) in enumerate(VOLUME_TIERS) if volume_rank >= lo and (hi is None or volume_rank <= hi))
+    return _card_micros(market, category, local_day, tier, currency)
+
+
+@cache  # a few thousand distinct prices, asked for once per billed message
+def _card_micros(market: str, category: str, local_day: date, tier: int | None, currency: str) -> int:
     rates = INR_RATES if currency == "INR" else RATES
     effective = max(d for d in rates if d <= local_day)
     if category == "authentication_international":
         base = AUTH_INTERNATIONAL_INDIA
     else:
         base = rates[effective][market][CATEGORY_INDEX[category]]
-    if volume_rank is None:
-        return _micros(base)
-    factor = next(f for lo, hi, f in VOLUME_TIERS if volume_rank >= lo and (hi is None or volume_rank <= hi))
-    return _micros(base * factor)
+    return _micros(base) if tier is None else _micros(base * VOLUME_TIERS[tier][2])
 
 
 # Reported (BSPs quoting Meta's Aug 25, 2026 pricing-updates page): from 2026-10-01 each business phone number's
@@ -72,7 +79,7 @@ class Billing:
              currency: str = "USD") -> int:
         if not delivered or charge.ptype != "regular":
             return 0
-        local_day = datetime.fromtimestamp(t + utc_offset_s, timezone.utc).date()
+        local_day = utc_day(t + utc_offset_s)
         if charge.model == "CBP":
             if charge.conversation_id in self.charged_conversations:
                 return 0

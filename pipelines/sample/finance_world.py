@@ -19,14 +19,15 @@ The India WABA's currency is set in world.WABAS.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date
+from functools import cache
 from pathlib import Path
 
 from pipelines.sample import model, writers
 from pipelines.sample.payloads import Charge
 from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import Truth
-from pipelines.sample.world import MARKETS, SURNAMES, Customer, Waba, World, _nanp, new_bsuid, new_wa_id
+from pipelines.sample.world import MARKETS, SURNAMES, Customer, Waba, World, _nanp, new_bsuid, new_wa_id, utc_day
 
 def _pl(r) -> str:
     return f"48{r.choice(('50', '51', '53', '60', '66', '69', '72', '79', '88'))}{r.randrange(10**6, 10**7)}"
@@ -62,13 +63,14 @@ MM_LITE_FROM = date(2026, 3, 1)
 
 def via_marketing_messages_api(charge: Charge, waba: Waba, t: int) -> Charge:
     """A campaign's marketing template as Meta prices it when sent through the Marketing Messages API."""
-    local_day = datetime.fromtimestamp(t + waba.utc_offset_s, timezone.utc).date()
+    local_day = utc_day(t + waba.utc_offset_s)
     if (waba.waba_id == MM_LITE_WABA and local_day >= MM_LITE_FROM and charge.model == "PMP"
             and charge.category == "marketing"):
         return replace(charge, category="marketing_lite")
     return charge
 
 
+@cache  # asked once per message, of a few markets over a few hundred days
 def meta_market(market_key: str, local_day: date) -> str:
     """The Meta pricing market of a customer of this market key on a WABA-local day."""
     market = MARKETS[market_key][1]

@@ -84,6 +84,8 @@ class MessagingLimits:
         self.windows: dict[tuple[str, str], tuple[SlidingUnique, SlidingUnique]] = {}
         self.pending: dict[tuple[str, str], tuple[int, str, str, dict]] = {}  # scope -> (fire at, from, to, decision)
         self.decisions: list[dict] = []
+        self._scope_phones: dict[tuple[str, str], list[PhoneNumber]] = {}
+        self._phones_seen = len(world.phones)
         traffic.on_delivered.append(self.delivered)
 
     # ------------------------------------------------------------ counting
@@ -93,10 +95,19 @@ class MessagingLimits:
         return ("per_number", phone.phone_number_id) if t < SWITCH_TS else ("per_portfolio", phone.waba.portfolio_id)
 
     def _phones(self, scope: tuple[str, str]) -> list[PhoneNumber]:
-        era, scope_id = scope
-        if era == "per_number":
-            return [p for p in self.w.phones if p.phone_number_id == scope_id]
-        return [p for p in self.w.phones if p.waba.portfolio_id == scope_id]
+        # asked on every delivery; a number never changes portfolio, but the limit scenarios add numbers to the world
+        if self._phones_seen != len(self.w.phones):
+            self._scope_phones.clear()
+            self._phones_seen = len(self.w.phones)
+        phones = self._scope_phones.get(scope)
+        if phones is None:
+            era, scope_id = scope
+            if era == "per_number":
+                phones = [p for p in self.w.phones if p.phone_number_id == scope_id]
+            else:
+                phones = [p for p in self.w.phones if p.waba.portfolio_id == scope_id]
+            self._scope_phones[scope] = phones
+        return phones
 
     def _limit(self, scope: tuple[str, str]) -> str:
         # The generator moves a portfolio's numbers together, so the best of them is the portfolio's limit.
@@ -109,7 +120,10 @@ class MessagingLimits:
             return
         user = c.user_id if c.bsuid_only else c.wa_id
         scope = self._scope(phone, t)
-        week, month = self.windows.setdefault(scope, (SlidingUnique(7 * DAY), SlidingUnique(30 * DAY)))
+        windows = self.windows.get(scope)
+        if windows is None:
+            windows = self.windows[scope] = (SlidingUnique(7 * DAY), SlidingUnique(30 * DAY))
+        week, month = windows
         week.add(t, user)
         if template.quality == "GREEN":
             month.add(t, user)
@@ -164,6 +178,8 @@ class MessagingLimits:
 
     def advance(self, now: int) -> None:
         """Raise every limit whose delay has run out by `now`, in time order."""
+        if not self.pending:
+            return
         due = sorted((v[0], k) for k, v in self.pending.items() if v[0] <= now)
         for _, scope in due:
             fire, _, new, decision = self.pending.pop(scope)

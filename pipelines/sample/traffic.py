@@ -17,7 +17,7 @@ from pipelines.sample.finance_world import P_FAILED_AFTER_DELIVERED, meta_market
 from pipelines.sample.payloads import BSUID_TS, Charge
 from pipelines.sample.rng import FastRandom
 from pipelines.sample.truth import MessageTruth, Truth
-from pipelines.sample.world import Customer, PhoneNumber, Template, World, day_start_ts, new_bsuid, new_wa_id
+from pipelines.sample.world import Customer, PhoneNumber, Template, World, day_start_ts, new_bsuid, new_wa_id, utc_day
 
 INBOUND_TYPES = (("text", 0.52), ("interactive", 0.10), ("button", 0.05), ("reaction", 0.05), ("image", 0.08),
                  ("document", 0.03), ("audio", 0.06), ("video", 0.01), ("sticker", 0.02), ("location", 0.03),
@@ -326,7 +326,7 @@ class Traffic:
                     return Charge(other, "regular", conv[0], model_name)
         if template is None:
             category = "service"
-            local_day = datetime.fromtimestamp(local, timezone.utc).date()
+            local_day = utc_day(local)
             charged = service_charged and not self.service_allowance.take(c.phone.phone_number_id, local_day)
             ptype = "regular" if charged else "free_customer_service"
         else:
@@ -401,7 +401,7 @@ class Traffic:
             for hook in self.on_delivered:
                 hook(phone, c, t, template)
         ledger_micros = meta_micros = 0
-        market = meta_market(c.market, datetime.fromtimestamp(t + phone.waba.utc_offset_s, timezone.utc).date())
+        market = meta_market(c.market, utc_day(t + phone.waba.utc_offset_s))
         if charge is not None:
             # Meta delivered (and billed) the messages whose statuses never reached the archive, too.
             waba = phone.waba
