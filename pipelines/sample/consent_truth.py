@@ -24,11 +24,11 @@ Events at the send's second count as before it. Written to ground_truth_consent.
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
 
+from pipelines.sample import writers
 from pipelines.sample.consent_scenarios import CHAT_STOPS, ConsentScenarios
 from pipelines.sample.traffic import Traffic
 from pipelines.sample.world import Customer
@@ -168,5 +168,5 @@ def write_consent_truth(out: Path, traffic: ConsentTraffic, optins: dict[int, li
         holder = (passed[0], people[passed[1]]) if passed else None
         status = expected_status(t, category, recipient, waba_id, portfolio_id, in_window, people[idx], portfolios,
                                  holder)
-        rows.append((message_id, datetime.fromtimestamp(t, timezone.utc), category, status))
-    pl.DataFrame(rows, schema=SCHEMA, orient="row").write_parquet(Path(out) / "ground_truth_consent.parquet")
+        rows.append((message_id, t, category, status))
+    writers.write_parquet(Path(out) / "ground_truth_consent.parquet", rows, SCHEMA)

@@ -107,7 +107,7 @@ class GroupMessages:
         self._emit(max(int(s["timestamp"]) for s in statuses) * 1000 + 900, payloads.statuses_value(self.phone, statuses))
         # The ledger's row: one message, its charge the sum of the deliveries; Meta's side is billed per delivery.
         self.traffic.messages.add((
-            mid, waba.waba_id, self.phone.phone_number_id, None, None, "Multiple", datetime.fromtimestamp(sent, timezone.utc),
+            mid, waba.waba_id, self.phone.phone_number_id, None, None, "Multiple", sent,
             False, None, "service", "group_service", "regular" if total else "free_customer_service", "failed", None, True,
             "PMP", total, total,
             None, None, None, None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import random
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Protocol
 
 import orjson
@@ -411,7 +411,7 @@ class Traffic:
                                                  delivered or final is None, waba.currency)
         self.messages.add((
             mid, phone.waba.waba_id, phone.phone_number_id, None if c.bsuid_only else c.wa_id, c.user_id, market,
-            datetime.fromtimestamp(t, timezone.utc), template is not None, template.name if template else None,
+            t, template is not None, template.name if template else None,
             template.category.lower() if template else "service", priced.category if priced else None,
             priced.ptype if priced else None, final, error, delivered, model_name, ledger_micros, meta_micros,
             charge.model if charge else None, charge.category if charge else None, charge.ptype if charge else None, c.iso2,

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.sample import writers
+
 STAGING_TABLES = (
     "inbound_messages", "message_statuses", "template_status_events", "template_quality_events",
     "template_category_events", "phone_number_quality_events", "business_capability_events",
@@ -97,7 +99,8 @@ class Truth:
 
 
 class MessageTruth:
-    """One row per outbound message, spilled to a parquet chunk per month so memory stays flat."""
+    """One row per outbound message (sent_at in Unix seconds), spilled to a parquet chunk per 50k rows so memory
+    stays flat."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
@@ -117,7 +120,7 @@ class MessageTruth:
         if not self.rows:
             return
         path = self.chunk_dir / f"{len(self.chunks):05d}.parquet"
-        pl.DataFrame(self.rows, schema=MESSAGE_SCHEMA, orient="row").write_parquet(path)
+        writers.frame(self.rows, MESSAGE_SCHEMA).write_parquet(path)
         self.chunks.append(path)
         self.rows = []
 

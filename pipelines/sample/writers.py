@@ -70,9 +70,25 @@ def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable]) -> No
     out.close()
 
 
+SECOND = {"ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}  # a Datetime column's units per second
+
+
+def frame(rows: list[tuple], schema: dict) -> pl.DataFrame:
+    """The frame pl.DataFrame(rows, schema=schema, orient="row") gives, built a column at a time (several times
+    faster). A Datetime column is given as Unix seconds: converting Python datetimes is most of the row-wise cost."""
+    columns = zip(*rows) if rows else ([] for _ in schema)
+    series = []
+    for (name, dtype), values in zip(schema.items(), columns):
+        if isinstance(dtype, pl.Datetime):
+            series.append((pl.Series(name, values, dtype=pl.Int64) * SECOND[dtype.time_unit]).cast(dtype))
+        else:
+            series.append(pl.Series(name, values, dtype=dtype))
+    return pl.DataFrame(series)
+
+
 def write_parquet(path: Path, rows: list[tuple], schema: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame(rows, schema=schema, orient="row").write_parquet(path)
+    frame(rows, schema).write_parquet(path)
 
 
 # ---------------------------------------------------------------- webhook day files
