@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -58,13 +59,10 @@ class MessageLog:
         self.rows = []
         self.month = None
         fmt = log_format(month)
-        out_rows = []
-        for mid, ts, waba, phone_id, recipient, mtype, tname, tlang, tcat, campaign, agent in rows:
-            if fmt == "csv_unix":
-                sent_at = str(ts)
-            else:
-                sent_at = datetime.fromtimestamp(ts, timezone(timedelta(seconds=waba.utc_offset_s))).isoformat()
-            out_rows.append((mid, sent_at, waba.waba_id, phone_id, recipient, mtype, tname, tlang, tcat, campaign, agent))
+        unix = fmt == "csv_unix"
+        out_rows = [(mid, str(ts) if unix else _local_iso(ts, waba.utc_offset_s), waba.waba_id, phone_id, recipient,
+                     mtype, tname, tlang, tcat, campaign, agent)
+                    for mid, ts, waba, phone_id, recipient, mtype, tname, tlang, tcat, campaign, agent in rows]
         ext = "parquet" if fmt == "parquet" else "csv"
         rel = f"message_logs/{month.strftime('%Y-%m')}.{ext}"
         stats = self.truth.file(rel)
@@ -83,7 +81,25 @@ class MessageLog:
         if ext == "parquet":
             writers.write_parquet(self.out / rel, out_rows, LOG_SCHEMA)
         else:
-            writers.write_csv(self.out / rel, LOG_COLUMNS, ([("" if v is None else v) for v in row] for row in out_rows))
+            writers.write_csv(self.out / rel, LOG_COLUMNS, out_rows)  # the csv module writes None as ""
+
+
+def _local_iso(ts: int, utc_offset_s: int) -> str:
+    """datetime.fromtimestamp(ts, timezone(timedelta(seconds=utc_offset_s))).isoformat(), from cached day strings."""
+    days, s = divmod(ts + utc_offset_s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return f"{_day_iso(days)}T{h:02d}:{m:02d}:{s:02d}{_offset_iso(utc_offset_s)}"
+
+
+@lru_cache(maxsize=4096)
+def _day_iso(days_since_epoch: int) -> str:
+    return date.fromordinal(days_since_epoch + 719163).isoformat()
+
+
+@lru_cache(maxsize=None)
+def _offset_iso(utc_offset_s: int) -> str:
+    return datetime(2000, 1, 1, tzinfo=timezone(timedelta(seconds=utc_offset_s))).isoformat()[19:]
 
 
 def write_snapshots(out: Path, world: World, day: date, truth: Truth) -> None:

@@ -85,7 +85,7 @@ class Traffic:
         self._last_status: dict[str, dict] = {}
         self._held_sent: dict[str, tuple[int, dict, list | None]] = {}
         # sendable templates per (waba, category); management events change status/category, so they reset it
-        self._sendable: dict[tuple[str, str], list[Template]] = {}
+        self._sendable: dict[tuple[str, str], list[list[Template]]] = {}
         # called as hook(phone, customer, send time, template) for each template Meta delivered (limits.py)
         self.on_delivered: list = []
 
@@ -272,24 +272,23 @@ class Traffic:
 
     # ------------------------------------------------------------ business sends
 
-    def _templates_for(self, c: Customer, category: str) -> list[Template]:
+    def _templates_for(self, c: Customer, category: str) -> list[list[Template]]:
+        """The sendable templates of the customer's WABA in `category`: the versions (languages) of each name, by name."""
         key = (c.phone.waba.waba_id, category)
-        tpls = self._sendable.get(key)
-        if tpls is None:
-            tpls = self._sendable[key] = [t for t in self.w.templates if t.waba is c.phone.waba and t.category == category and t.sendable]
-        return tpls
+        by_name = self._sendable.get(key)
+        if by_name is None:
+            tpls = [t for t in self.w.templates if t.waba is c.phone.waba and t.category == category and t.sendable]
+            by_name = self._sendable[key] = [[x for x in tpls if x.name == name] for name in sorted({x.name for x in tpls})]
+        return by_name
 
     def _template_send(self, day: date, c: Customer, t: int, category: str, campaign: str | None) -> None:
         if not self._can_receive(c, t):
             return
-        tpls = self._templates_for(c, category)
-        if not tpls:
+        by_name = self._templates_for(c, category)
+        if not by_name:
             return
-        lang_pref = c.idx % 2
-        names = sorted({x.name for x in tpls})
-        name = names[self.r.randrange(len(names))]
-        versions = [x for x in tpls if x.name == name]
-        template = versions[lang_pref % len(versions)]
+        versions = by_name[self.r.randrange(len(by_name))]
+        template = versions[c.idx % 2 % len(versions)]
         self._send(day, c, t, template=template, msg_type="template", campaign=campaign, agent=None)
 
     def _campaigns(self, day: date, wabas: list[int], at: int) -> None:
