@@ -66,7 +66,7 @@ def generate_world(
             limits.start_day(day)
             if day.day == 1 or day == start:
                 if progress:
-                    progress(f"{day.isoformat()}: {truth.envelopes:,} envelopes so far")
+                    progress(f"{day.isoformat()}: {archive.handed_over:,} envelopes so far")
                 business.write_snapshots(out, world, day, truth)
             log.start_day(day)
             scenarios.run_day(day)

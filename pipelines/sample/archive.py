@@ -32,30 +32,81 @@ def cloud_format(day: date) -> str:
 
 
 class Archive:
+    """The generator's side of the archive: it collects each day's deliveries in arrival order and hands them to
+    the archive process (DayArchive), which keeps the buckets, adds the defects and writes the files. The archive
+    has its own random stream, so nothing the generator does depends on it; its file statistics join the ground
+    truth when it closes."""
+
+    def __init__(self, out: Path, seed: int, start: date, end: date, app_secret: str, truth: Truth) -> None:
+        self.truth = truth
+        self.handed_over = 0  # genuine Cloud deliveries so far, for progress messages
+        self._cloud_recv: list[int] = []
+        self._cloud_body: list[bytes] = []
+        self._onprem_recv: list[int] = []
+        self._onprem_body: list[bytes] = []
+        self._worker = writers.Worker(_run, out, seed, start, end, app_secret)
+
+    def cloud(self, recv_ms: int, body: bytes) -> None:
+        self._cloud_recv.append(recv_ms)
+        self._cloud_body.append(body)
+
+    def onprem(self, recv_ms: int, body: bytes) -> None:
+        self._onprem_recv.append(recv_ms)
+        self._onprem_body.append(body)
+
+    def write_day(self, day: date) -> None:
+        """Hands over what arrived since the previous day (any receive day) and has `day`'s files written."""
+        self.handed_over += len(self._cloud_recv)
+        self._worker.submit((day, self._cloud_recv, self._cloud_body, self._onprem_recv, self._onprem_body))
+        self._cloud_recv, self._cloud_body, self._onprem_recv, self._onprem_body = [], [], [], []
+
+    def close(self) -> None:
+        files, envelopes = self._worker.close()
+        self.truth.files.update(files)
+        self.truth.envelopes += envelopes
+
+
+def _run(jobs, results, out: Path, seed: int, start: date, end: date, app_secret: str) -> None:
+    truth = Truth()
+    archive = DayArchive(out, seed, start, end, app_secret, truth)
+    while (job := jobs.get()) is not None:
+        day, cloud_recv, cloud_body, onprem_recv, onprem_body = job
+        archive.receive(cloud_recv, cloud_body, onprem_recv, onprem_body)
+        archive.write_day(day)
+    archive.close()
+    results.put((truth.files, truth.envelopes))
+
+
+class DayArchive:
+    """Runs in the archive process. Deliveries wait in buckets by receive day; an item is (receive ms, arrival
+    sequence, body, kind, signature), and a day's file holds its bucket sorted by receive time, then arrival."""
+
     def __init__(self, out: Path, seed: int, start: date, end: date, app_secret: str, truth: Truth) -> None:
         self.out = out
         self.r = FastRandom(f"archive:{seed}")
         self.end = end
         self.end_ms = (day_start_ts(end) + 86400) * 1000 - 1
         self.signer = writers.Signer(app_secret)
-        self.files = writers.WebhookFiles(app_secret)
+        self.clock = writers.Clock()
         self.truth = truth
         self.seq = 0
         self._cloud: dict[int, list[tuple]] = {}
         self._onprem: dict[int, list[tuple]] = {}
+        self._onprem_file: writers.GzipLines | None = None
+        self._onprem_path: Path | None = None
 
     # ------------------------------------------------------------ intake
+
+    def receive(self, cloud_recv: list[int], cloud_body: list[bytes], onprem_recv: list[int], onprem_body: list[bytes]) -> None:
+        # Cloud and On-Prem items never share a bucket, so the arrival sequence only has to order each of them
+        for buckets, recvs, bodies in ((self._cloud, cloud_recv, cloud_body), (self._onprem, onprem_recv, onprem_body)):
+            for recv_ms, body in zip(recvs, bodies):
+                self._put(buckets, recv_ms, body, GENUINE)
 
     def _put(self, buckets: dict[int, list[tuple]], recv_ms: int, body: bytes, kind: int, sig: str | None = None) -> None:
         recv_ms = min(recv_ms, self.end_ms)
         self.seq += 1
         buckets.setdefault(recv_ms // 86_400_000 + 719163, []).append((recv_ms, self.seq, body, kind, sig))
-
-    def cloud(self, recv_ms: int, body: bytes) -> None:
-        self._put(self._cloud, recv_ms, body, GENUINE)
-
-    def onprem(self, recv_ms: int, body: bytes) -> None:
-        self._put(self._onprem, recv_ms, body, GENUINE)
 
     # ------------------------------------------------------------ per-day output
 
@@ -139,7 +190,7 @@ class Archive:
                 mode = writers.RAW
             rendered.append((recv_ms, body, mode, sig))
         stats.rows_in += len(rendered)
-        self.files.day(self.out / rel, fmt, rendered)
+        writers.write_day_file(self.out / rel, fmt, rendered, self.signer, self.clock)
 
     def _write_onprem(self, day: date) -> None:
         items = self._onprem.pop(day.toordinal(), [])
@@ -168,7 +219,13 @@ class Archive:
                 mode = writers.TRUNCATE
             rendered.append((recv_ms, body, mode, None))
         stats.rows_in += len(rendered)
-        self.files.onprem(self.out / rel, rendered)
+        path = self.out / rel
+        if path != self._onprem_path:  # a month's file is written day by day; a new month closes the previous one
+            if self._onprem_file is not None:
+                self._onprem_file.close()
+            self._onprem_file, self._onprem_path = writers.GzipLines(path), path
+        self._onprem_file.write(writers.render_lines(rendered, False, self.signer, self.clock))
 
     def close(self) -> None:
-        self.files.close()
+        if self._onprem_file is not None:
+            self._onprem_file.close()

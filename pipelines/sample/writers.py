@@ -114,7 +114,7 @@ class Signer:
         return outer.hexdigest()
 
 
-class _Clock:
+class Clock:
     """ISO-8601 `received_at` strings; the date part is cached because a file holds one day."""
 
     def __init__(self) -> None:
@@ -131,7 +131,7 @@ class _Clock:
         return f"{prefix}T{h:02d}:{m:02d}:{s:02d}.{ms:03d}Z".encode()
 
 
-def render_lines(items: list[tuple], capture: bool, signer: Signer, clock: _Clock) -> list[bytes]:
+def render_lines(items: list[tuple], capture: bool, signer: Signer, clock: Clock) -> list[bytes]:
     """items: (recv_ms, body, mode, signature or None); capture records sign the body unless given a signature."""
     lines = []
     dumps = orjson.dumps
@@ -151,7 +151,7 @@ def render_lines(items: list[tuple], capture: bool, signer: Signer, clock: _Cloc
     return lines
 
 
-def write_day_file(path: Path, fmt: str, items: list[tuple], signer: Signer, clock: _Clock) -> None:
+def write_day_file(path: Path, fmt: str, items: list[tuple], signer: Signer, clock: Clock) -> None:
     lines = render_lines(items, fmt == "capture", signer, clock)
     if fmt == "json":
         write_json_array(path, lines)
@@ -161,57 +161,44 @@ def write_day_file(path: Path, fmt: str, items: list[tuple], signer: Signer, clo
         write_gzip_lines(path, lines)
 
 
-def _serve(jobs, secret: str) -> None:
-    signer, clock = Signer(secret), _Clock()
-    onprem: GzipLines | None = None
-    onprem_path = None
-    while (job := jobs.get()) is not None:
-        kind, path, fmt, items = job
-        if kind == "day":
-            write_day_file(path, fmt, items, signer, clock)
-            continue
-        if path != onprem_path:
-            if onprem is not None:
-                onprem.close()
-            onprem, onprem_path = GzipLines(path), path
-        onprem.write(render_lines(items, False, signer, clock))
-    if onprem is not None:
-        onprem.close()
+class Worker:
+    """Runs target(jobs, results, *args) in a second process, so the generator and the work it hands over overlap.
 
-
-class WebhookFiles:
-    """Renders and compresses webhook files in a second process so generation and I/O overlap.
-
-    The queue is bounded, so a slow disk throttles the generator instead of piling days up in memory.
+    The job queue is bounded, so a slow worker (or disk) throttles the generator instead of piling jobs up in
+    memory; the worker ends at a None job and puts one result, which close() returns.
     """
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, target, *args) -> None:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._jobs = ctx.Queue(maxsize=4)
-        self._proc = ctx.Process(target=_serve, args=(self._jobs, secret), daemon=True)
+        self._results = ctx.Queue()
+        self._proc = ctx.Process(target=target, args=(self._jobs, self._results, *args), daemon=True)
         self._proc.start()
 
-    def _submit(self, job) -> None:
-        # a writer that died (disk full, bug) must fail the run rather than leave us blocked on a full queue
+    def submit(self, job) -> None:
+        # a worker that died (disk full, bug) must fail the run rather than leave us blocked on a full queue
         while True:
             try:
                 self._jobs.put(job, timeout=1)
                 return
             except queue.Full:
-                if not self._proc.is_alive():
-                    raise RuntimeError(f"webhook writer process died with exit code {self._proc.exitcode}") from None
+                self._check_alive()
 
-    def day(self, path: Path, fmt: str, items: list[tuple]) -> None:
-        self._submit(("day", path, fmt, items))
-
-    def onprem(self, path: Path, items: list[tuple]) -> None:
-        """Appends to the month's On-Prem file; a new path closes the previous month."""
-        self._submit(("onprem", path, "", items))
-
-    def close(self) -> None:
-        if self._proc.is_alive():
-            self._submit(None)
+    def close(self):
+        """Ends the worker and returns its result."""
+        self.submit(None)
+        while True:
+            try:
+                result = self._results.get(timeout=1)
+                break
+            except queue.Empty:
+                self._check_alive()
         self._proc.join()
         if self._proc.exitcode != 0:
-            raise RuntimeError(f"webhook writer process failed with exit code {self._proc.exitcode}")
+            raise RuntimeError(f"{self._proc.name} failed with exit code {self._proc.exitcode}")
+        return result
+
+    def _check_alive(self) -> None:
+        if not self._proc.is_alive():
+            raise RuntimeError(f"{self._proc.name} died with exit code {self._proc.exitcode}") from None
