@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import math
 import random
+from binascii import b2a_base64
 from datetime import date
 from typing import Protocol
 
@@ -94,12 +94,12 @@ class Traffic:
     def _wamid(self, c: Customer) -> str:
         self.counter += 1
         raw = (c.wa_id or c.user_id).encode() + self.counter.to_bytes(6, "big") + self.r.getrandbits(32).to_bytes(4, "big")
-        return "wamid.HBgM" + base64.b64encode(raw).decode()
+        return "wamid.HBgM" + b2a_base64(raw, newline=False).decode()  # base64.b64encode, without its wrapper
 
     def _onprem_id(self) -> str:
         self.counter += 1
         raw = self.counter.to_bytes(8, "big") + self.r.getrandbits(64).to_bytes(8, "big")
-        return "gBEGVUiZ" + base64.b64encode(raw).decode().rstrip("=")
+        return "gBEGVUiZ" + b2a_base64(raw, newline=False).decode().rstrip("=")
 
     def _conv_id(self) -> str:
         return f"{self.r.getrandbits(128):032x}"
@@ -221,8 +221,7 @@ class Traffic:
             return
         if t >= BSUID_TS and not c.bsuid_only:
             self.truth.identities.add((c.wa_id, c.user_id))
-        value = payloads.messages_value(c.phone, [payloads.contact(c, t)], [msg])
-        self.sink.cloud(recv, DUMPS(payloads.envelope(c.phone.waba.waba_id, "messages", value)))
+        self.sink.cloud(recv, payloads.messages_body(c.phone, [payloads.contact(c, t)], [msg]))
 
     def _followup(self, day: date, c: Customer, t: int) -> None:
         if t - 7 * 86400 < c.last_inbound < t - 86400 and self._can_receive(c, t):
@@ -238,8 +237,7 @@ class Traffic:
         if onprem:
             self.sink.onprem(recv, DUMPS({"messages": [msg]}))
         else:
-            value = payloads.messages_value(c.phone, None, [msg])
-            self.sink.cloud(recv, DUMPS(payloads.envelope(c.phone.waba.waba_id, "messages", value)))
+            self.sink.cloud(recv, payloads.messages_body(c.phone, None, [msg]))
 
     def _number_change(self, day: date, c: Customer, t: int) -> None:
         if c.bsuid_only:
@@ -485,8 +483,7 @@ class Traffic:
             # an already-delivered status object reappears inside this new envelope
             statuses = [previous] + statuses
         self._last_status[phone.phone_number_id] = statuses[-1]
-        value = payloads.statuses_value(phone, statuses, contacts)
-        self.sink.cloud(recv_ms, DUMPS(payloads.envelope(phone.waba.waba_id, "messages", value)))
+        self.sink.cloud(recv_ms, payloads.statuses_body(phone, statuses, contacts))
 
 
 def _merge(a: list | None, b: list | None) -> list | None:
