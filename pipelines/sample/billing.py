@@ -30,8 +30,10 @@ def rate_micros(market: str, category: str, local_day: date, volume_rank: int | 
     """The generator's own card in the WABA's currency (USD: business.RATES; INR: finance_world.INR_RATES)."""
     if volume_rank is None:
         return _card_micros(market, category, local_day, None, currency)
-    tier = next(i for i, (lo, hi, _) in enumerate(VOLUME_TIERS) if volume_rank >= lo and (hi is None or volume_rank <= hi))
-    return _card_micros(market, category, local_day, tier, currency)
+    for tier, (lo, hi, _) in enumerate(VOLUME_TIERS):
+        if volume_rank >= lo and (hi is None or volume_rank <= hi):
+            return _card_micros(market, category, local_day, tier, currency)
+    raise ValueError(f"no volume tier holds rank {volume_rank}")
 
 
 @cache  # a few thousand distinct prices, asked for once per billed message

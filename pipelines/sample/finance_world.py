@@ -18,7 +18,6 @@ The India WABA's currency is set in world.WABAS.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -66,7 +65,7 @@ def via_marketing_messages_api(charge: Charge, waba: Waba, t: int) -> Charge:
     local_day = utc_day(t + waba.utc_offset_s)
     if (waba.waba_id == MM_LITE_WABA and local_day >= MM_LITE_FROM and charge.model == "PMP"
             and charge.category == "marketing"):
-        return replace(charge, category="marketing_lite")
+        return charge._replace(category="marketing_lite")
     return charge
 
 

@@ -43,6 +43,7 @@ ERAS = {
 }
 LIMITS = {"TIER_50": 50, "TIER_250": 250, "TIER_1K": 1000, "TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000,
           "TIER_UNLIMITED": None}
+_RANK = {tier: (limit is None, limit or 0) for tier, limit in LIMITS.items()}  # unlimited above every number
 CAPABILITY_VALUE = {"TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000, "TIER_UNLIMITED": "UNLIMITED"}
 
 
@@ -60,8 +61,11 @@ class SlidingUnique:
 
     def add(self, t: int, user: str) -> None:
         self.expire(t)
-        self.last[user] = max(t, self.last.get(user, t))
-        self.queue.append((self.last[user], user))
+        last = self.last.get(user, t)
+        if t > last:
+            last = t
+        self.last[user] = last
+        self.queue.append((last, user))
 
     def expire(self, now: int) -> None:
         while self.queue and self.queue[0][0] <= now - self.window:
@@ -111,11 +115,12 @@ class MessagingLimits:
 
     def _limit(self, scope: tuple[str, str]) -> str:
         # The generator moves a portfolio's numbers together, so the best of them is the portfolio's limit.
-        return max((p.messaging_limit for p in self._phones(scope)), key=lambda x: (LIMITS[x] is None, LIMITS[x] or 0))
+        return max((p.messaging_limit for p in self._phones(scope)), key=_RANK.__getitem__)
 
     def delivered(self, phone: PhoneNumber, c: Customer, t: int, template: Template) -> None:
         """A template Meta delivered: count it when no customer-service window was open, then judge the scope."""
-        self.advance(t)
+        if self.pending:
+            self.advance(t)
         if c.last_inbound > t - DAY:
             return
         user = c.user_id if c.bsuid_only else c.wa_id
@@ -178,8 +183,6 @@ class MessagingLimits:
 
     def advance(self, now: int) -> None:
         """Raise every limit whose delay has run out by `now`, in time order."""
-        if not self.pending:
-            return
         due = sorted((v[0], k) for k, v in self.pending.items() if v[0] <= now)
         for _, scope in due:
             fire, _, new, decision = self.pending.pop(scope)
