@@ -65,7 +65,7 @@ def via_marketing_messages_api(charge: Charge, waba: Waba, t: int) -> Charge:
     local_day = utc_day(t + waba.utc_offset_s)
     if (waba.waba_id == MM_LITE_WABA and local_day >= MM_LITE_FROM and charge.model == "PMP"
             and charge.category == "marketing"):
-        return charge._replace(category="marketing_lite")
+        return Charge("marketing_lite", charge.ptype, charge.conversation_id, charge.model)  # _replace is 4x slower
     return charge
 
 
