@@ -67,9 +67,11 @@ class ConsentTraffic(Traffic):
         super()._template_send(day, c, t, category, campaign)
         if c.last_template_id != before:
             waba = c.phone.waba
-            wrote = self.inbound.get((self._id(c), c.phone.phone_number_id), [])
-            wrote[:] = [x for x in wrote if x > t - 2 * WINDOW_S]
-            in_window = any(t - WINDOW_S < x <= t for x in wrote)
+            wrote = self.inbound.get((self._id(c), c.phone.phone_number_id))
+            in_window = False
+            if wrote:  # most recipients never wrote
+                wrote[:] = [x for x in wrote if x > t - 2 * WINDOW_S]
+                in_window = any(t - WINDOW_S < x <= t for x in wrote)
             self.sends.append((c.idx, c.last_template_id, t, category.lower(), self._id(c), waba.waba_id,
                                waba.portfolio_id, in_window))
 

@@ -115,7 +115,12 @@ class MessagingLimits:
 
     def _limit(self, scope: tuple[str, str]) -> str:
         # The generator moves a portfolio's numbers together, so the best of them is the portfolio's limit.
-        return max((p.messaging_limit for p in self._phones(scope)), key=_RANK.__getitem__)
+        phones = self._phones(scope)
+        best = phones[0].messaging_limit
+        for p in phones[1:]:
+            if _RANK[p.messaging_limit] > _RANK[best]:
+                best = p.messaging_limit
+        return best
 
     def delivered(self, phone: PhoneNumber, c: Customer, t: int, template: Template) -> None:
         """A template Meta delivered: count it when no customer-service window was open, then judge the scope."""

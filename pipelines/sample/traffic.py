@@ -434,7 +434,9 @@ class Traffic:
         else:
             priced_status = events[1][0] if len(events) > 1 else None
         expiration = c.fep_until if charge.free_entry_point else sent_ts + 86400
-        recvs = [ts * 1000 + r.randrange(100, 3000) for _, ts in events]
+        recvs = []
+        for _, ts in events:
+            recvs.append(ts * 1000 + r.randrange(100, 3000))
         if len(events) == 3 and has_delivered and r.random() < model.P_SWAP:
             recvs[1] = recvs[2] + r.randrange(1000, 60000)
         for i in range(1, len(events)):
