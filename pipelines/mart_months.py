@@ -33,8 +33,12 @@ from the rules of optin_audit.sql, which decides a message by as-of joins on its
 - an opt-in record (new rows in staging.optin_events, rebuilt whole from landing/optins/) decides messages before it
   too (after_send), and a new chat keyword list any message: every month (None);
 - anything else consent_timeline comes to read: every month, until this plan knows it.
-When the finance months are every month, so are these. The audit itself adds the months whose stored person_id the
-ledger changed (optin_audit.sql); a person's aliases change only with identity data, planned above. The consent_scope
+When the finance months are every month, so are these. marts.optin_audit itself rebuilds what identity data
+reaches by customer, not by month (a person's records decide only that person's messages; a link found today for
+a customer written to every month would otherwise rebuild every month): its plan row 'audit' holds the months
+without that part, and bookkeeping.customer_plan those customers, whose rows it replaces in every month; its daily
+rollup, by day, keeps the months. The audit itself adds the months whose stored person_id the
+ledger changed for another customer (optin_audit.sql); a person's aliases change only with identity data, planned above. The consent_scope
 setting is in the models' fingerprint: a change rebuilds everything.
 """
 from __future__ import annotations
@@ -62,6 +66,10 @@ class MonthPlan:
     reason: str
     consent_months: tuple[date, ...] | None = None   # the compliance marts' months (plan 'compliance')
     consent_reason: str = "every month"
+    # optin_audit's (plan 'audit'): the months above but those only the customers below reach, and those customers'
+    # rows in every month (what new identity data can change is one person's audit, not a month's)
+    audit_months: tuple[date, ...] | None = None
+    audit_customers: tuple[str, ...] = ()
 
     @property
     def month_list(self) -> list[str] | None:
@@ -70,6 +78,10 @@ class MonthPlan:
     @property
     def consent_month_list(self) -> list[str] | None:
         return _iso(self.consent_months)
+
+    @property
+    def audit_month_list(self) -> list[str] | None:
+        return _iso(self.audit_months)
 
 
 def _iso(months: tuple[date, ...] | None) -> list[str] | None:
@@ -158,18 +170,22 @@ def plan(conn, manifest: dict, built_through: int) -> MonthPlan:
                      *_consent_plan(conn, manifest, built_through, months))
 
 
-def _consent_plan(conn, manifest: dict, built_through: int, months: tuple[date, ...]) -> tuple[tuple[date, ...] | None, str]:
-    """The compliance marts' months: the ledger's and those the new consent events reach (the module docstring)."""
+def _consent_plan(conn, manifest: dict, built_through: int, months: tuple[date, ...]) -> tuple:
+    """The compliance marts' months (the ledger's and those the new consent events reach: the module docstring), their
+    reason, and optin_audit's months and customers (MonthPlan)."""
     unknown = sorted(set(consent_inputs(manifest)) - _CONSENT_INPUTS)
     if unknown:
-        return None, f"consent_timeline reads {', '.join(unknown)}, which this plan does not know"
+        return None, f"consent_timeline reads {', '.join(unknown)}, which this plan does not know", None, ()
     for table, what in (("staging.optin_events", "opt-in records"), ("staging.chat_keywords", "chat keywords")):
         if conn.execute(f"SELECT count(*) FROM {table} WHERE _load_id > ?", [built_through]).fetchone()[0]:
-            return None, f"new {what}"
+            return None, f"new {what}", None, ()
     for statement in _CONSENT_SQL:
         conn.execute(statement, [built_through] * statement.count("?"))
     consent = tuple(row[0] for row in conn.execute(_CONSENT_MONTHS_SQL, [list(months)]).fetchall())
-    return consent, f"{len(consent)} month(s) touched by the new loads and consent events"
+    audit = tuple(row[0] for row in conn.execute(_AUDIT_MONTHS_SQL, [list(months)]).fetchall())
+    customers = tuple(row[0] for row in conn.execute("SELECT customer_id FROM _identity_customers ORDER BY 1").fetchall())
+    return (consent, f"{len(consent)} month(s) touched by the new loads and consent events; the audit: {len(audit)} "
+            f"month(s) and the messages of {len(customers)} customer(s) new identity data names", audit, customers)
 
 
 _TOUCHED_SQL = ["""
@@ -293,6 +309,14 @@ UNION
 SELECT DISTINCT local_month FROM marts.message_ledger
 WHERE is_business_initiated
   AND (sent_at >= (SELECT event_at FROM _consent_from) OR customer_id IN (SELECT customer_id FROM _identity_customers))
+ORDER BY 1
+"""
+# optin_audit's: the same but for the identity customers' messages, which it rebuilds by customer.
+_AUDIT_MONTHS_SQL = """
+SELECT month FROM unnest(?::DATE[]) AS m(month)
+UNION
+SELECT DISTINCT local_month FROM marts.message_ledger
+WHERE is_business_initiated AND sent_at >= (SELECT event_at FROM _consent_from)
 ORDER BY 1
 """
 

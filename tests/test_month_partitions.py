@@ -25,7 +25,9 @@ change calls for re-verification) or a new wa_id <-> BSUID link joins the record
 were made, so it decides every message to that person. Three more days carry such events: 2025-10-24 (six opt-outs
 written in the chat, a number change, a security-code change), 2026-04-04 (a marketing stop, a number change and a
 BSUID change, new links) and 2026-01-02 (a 131050 failure); on the first two the ledger also rebuilds the months whose
-rows' person changed, between the finance months and the compliance ones. And 2026-04-05, whose inbound messages
+rows' person changed, between the finance months and the compliance ones. The audit itself rebuilds what identity
+data reaches by customer, in every month, so its months are only the finance ones and those the stops reach (the
+equality at the end proves it rebuilt those customers' rows). And 2026-04-05, whose inbound messages
 come from customers written to again weeks later without a reply in between: a month's rows must not depend on an
 inbound outside the 24 h window (outbound_messages once carried the customer's latest inbound, whenever it was).
 The last two days are given back in one run: it rebuilds the months either day touches.
@@ -86,11 +88,14 @@ def expected_months(loaded: Path, world: Path, day_file: str) -> list[date] | No
     return None if months[0] < date(2025, 7, 1) else months
 
 
-def expected_consent_months(loaded: Path, world: Path, day_file: str, finance: list[date] | None) -> list[date] | None:
+def expected_consent_months(loaded: Path, world: Path, day_file: str, finance: list[date] | None
+                            ) -> tuple[list[date] | None, list[date] | None]:
     """The compliance marts' months for a day: the finance months and every month of an audit row the day's consent
-    events decide, read from the world built whole (its timeline says which file recorded each event)."""
+    events decide, read from the world built whole (its timeline says which file recorded each event); and those of
+    optin_audit, which rebuilds the rows of the persons new identity data names by customer, in every month: the
+    finance months and those the day's stops reach."""
     if finance is None:
-        return None
+        return None, None
     conn = duckdb.connect(str(loaded), read_only=True)
     try:
         conn.execute(f"CREATE TEMP TABLE sends AS FROM '{world}/ground_truth_messages.parquet'")
@@ -119,11 +124,12 @@ def expected_consent_months(loaded: Path, world: Path, day_file: str, finance: l
                     (SELECT person_id FROM marts.customer_persons WHERE customer_id IN (SELECT id FROM named))
                 UNION SELECT id FROM named
             )
-            SELECT DISTINCT date_trunc('month', sent_day)::DATE FROM marts.optin_audit
+            SELECT DISTINCT date_trunc('month', sent_day)::DATE, sent_at >= (SELECT min(event_at) FROM stops)
+            FROM marts.optin_audit
             WHERE sent_at >= (SELECT min(event_at) FROM stops) OR customer_id IN (SELECT customer_id FROM persons)""").fetchall()
     finally:
         conn.close()
-    return sorted(set(finance) | {m for (m,) in months})
+    return sorted(set(finance) | {m for m, _ in months}), sorted(set(finance) | {m for m, stopped in months if stopped})
 
 
 def union(months: list[list[date] | None]) -> list[date] | None:
@@ -153,17 +159,20 @@ def test_adding_a_day_rebuilds_only_the_months_it_touches(world, loaded, tmp_pat
     shutil.copytree(world, landing)
     held = tmp_path / "held"
     held.mkdir()
-    expected, consent = {}, {}
+    expected, consent, audit = {}, {}, {}
     for day in HELD_BACK:
         (day_file,) = (landing / "webhooks" / "cloud").glob(f"{day}.*")
         expected[day] = expected_months(loaded, world, day_file.name)
-        consent[day] = expected_consent_months(loaded, world, day_file.name, expected[day])
+        consent[day], audit[day] = expected_consent_months(loaded, world, day_file.name, expected[day])
         shutil.move(day_file, held / day_file.name)
     assert expected["2026-03-16"] == [date(2026, 3, 1)] and expected["2025-06-20"] is None
     # A day without consent events rebuilds the same months of the audit; the chat opt-outs of 2025-10-24 reach
     # every later month, up to the world's last (2026-11).
     assert consent["2026-03-16"] == expected["2026-03-16"] and consent["2026-11-30"] == expected["2026-11-30"]
     assert set(consent["2025-10-24"]) >= {date(2025, m, 1) for m in (10, 11, 12)} | {date(2026, m, 1) for m in range(1, 12)}
+    # The number, BSUID and security-code changes and new links of 2026-04-04 reach their persons' messages of months
+    # before it, which the daily rollup rebuilds and the audit rebuilds by customer, not by month.
+    assert set(audit["2026-04-04"]) < set(consent["2026-04-04"])
     warehouse = tmp_path / "warehouse.duckdb"
     run(landing, warehouse, monkeypatch)
 
@@ -175,10 +184,11 @@ def test_adding_a_day_rebuilds_only_the_months_it_touches(world, loaded, tmp_pat
         run(landing, warehouse, monkeypatch)
         built = last_build_months(warehouse)
         ledger = built.pop("message_ledger")
-        finance, audit = (union([expected[d] for d in days]), union([consent[d] for d in days]))
-        assert built == {model: finance for model in FINANCE} | {model: audit for model in COMPLIANCE}, days
-        if IDENTITY_DAYS & set(days):  # the ledger adds the months whose persons changed, which the audit's rule covers
-            assert set(finance) <= set(ledger) <= set(audit), days
+        finance, rollup = (union([expected[d] for d in days]), union([consent[d] for d in days]))
+        assert built == {model: finance for model in FINANCE} | {"optin_coverage_daily": rollup,
+                                                                  "optin_audit": union([audit[d] for d in days])}, days
+        if IDENTITY_DAYS & set(days):  # the ledger adds the months whose persons changed, which the rollup's rule covers
+            assert set(finance) <= set(ledger) <= set(rollup), days
         else:
             assert ledger == finance, days
         # The months reach dbt as a table, not as vars: the marts' build kept the project dbt parsed in the run

@@ -26,11 +26,24 @@
     {{- return(literals | join(', ')) -}}
 {%- endmacro %}
 
-{#- The end of a build: its month plan is spent (see above). -#}
+{#- A model with a config customer_of_row (optin_audit: the expression giving a row's customer) also rebuilds, in
+    every month, the rows of the customers bookkeeping.customer_plan lists under its plan: a query giving them, or
+    none when the whole table is rebuilt (or no customer plan was written). -#}
+{% macro rebuild_customers() -%}
+    {%- if rebuild_month_list() is none or not (config.get('meta') or {}).get('customer_of_row') -%}{{ return(none) }}{%- endif -%}
+    {%- set plan_table = adapter.get_relation(database=target.database, schema='bookkeeping', identifier='customer_plan') -%}
+    {%- if plan_table is none -%}{{ return(none) }}{%- endif -%}
+    {%- set plan = (config.get('meta') or {}).get('months_plan', 'finance') -%}
+    {{- return("SELECT customer_id FROM " ~ plan_table ~ " WHERE plan = '" ~ plan ~ "'") -}}
+{%- endmacro %}
+
+{#- The end of a build: its month plan is spent (see above), and its customer plan. -#}
 {% macro forget_month_plan() -%}
-    {%- if execute and adapter.get_relation(database=target.database, schema='bookkeeping', identifier='month_plan') is not none -%}
-        DELETE FROM bookkeeping.month_plan
-    {%- endif -%}
+    {%- for plan_table in ('month_plan', 'customer_plan') -%}
+    {%- if execute and adapter.get_relation(database=target.database, schema='bookkeeping', identifier=plan_table) is not none -%}
+        DELETE FROM bookkeeping.{{ plan_table }};
+    {% endif -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#- A filter keeping the rows of the months being rebuilt: `true` on a whole build. -#}
@@ -55,6 +68,8 @@
     {%- set month_of_row = config.get('meta')['month_of_row'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set months = rebuild_month_list() -%}
+    {%- set customers = rebuild_customers() -%}
+    {%- set customer_of_row = config.get('meta').get('customer_of_row') -%}
     CREATE SCHEMA IF NOT EXISTS bookkeeping;
     CREATE TABLE IF NOT EXISTS bookkeeping.month_partition_builds
         (model VARCHAR, month DATE, invocation_id VARCHAR, built_at TIMESTAMPTZ);
@@ -63,15 +78,18 @@
     INSERT INTO bookkeeping.month_partition_builds VALUES ('{{ this.identifier }}', NULL, '{{ invocation_id }}', now());
     DELETE FROM {{ target }};
     {%- else %}
-    -- The planned months, and any other month a new row belongs to (the ledger adds months whose persons changed).
+    -- The planned months, and any other month a new row belongs to (the ledger adds months whose persons changed),
+    -- but for the rows of the customers rebuilt in every month: those replace only those customers' rows.
     CREATE OR REPLACE TEMP TABLE _{{ this.identifier }}__months AS
         SELECT DISTINCT month FROM (
             SELECT unnest([{{ months }}]::DATE[]) AS month
-            UNION ALL SELECT DISTINCT {{ month_of_row }} FROM {{ new_rows }})
+            UNION ALL SELECT DISTINCT {{ month_of_row }} FROM {{ new_rows }}
+            {%- if customers is not none %} WHERE {{ customer_of_row }} IS NULL OR {{ customer_of_row }} NOT IN ({{ customers }}){% endif %})
         WHERE month IS NOT NULL;
     INSERT INTO bookkeeping.month_partition_builds
         SELECT '{{ this.identifier }}', month, '{{ invocation_id }}', now() FROM _{{ this.identifier }}__months;
-    DELETE FROM {{ target }} WHERE {{ month_of_row }} IN (SELECT month FROM _{{ this.identifier }}__months);
+    DELETE FROM {{ target }} WHERE {{ month_of_row }} IN (SELECT month FROM _{{ this.identifier }}__months)
+        {%- if customers is not none %} OR {{ customer_of_row }} IN ({{ customers }}){% endif %};
     {%- endif %}
     INSERT INTO {{ target }} ({{ columns }}) SELECT {{ columns }} FROM {{ new_rows }}
 {%- endmacro %}

@@ -3,13 +3,16 @@
 -- rebuilds some months reads only their ledger rows, and every consent event (an opt-in after the send decides
 -- after_send, an opt-out years before decides opted_out: the timeline is small and read whole); it also rebuilds the
 -- months holding a stored row whose person the ledger has changed since (message_ledger.sql re-checks them).
+-- It rebuilds by customer, in every month, what new identity data reaches (bookkeeping.customer_plan).
 {%- set partial = rebuild_month_list() is not none %}
+{%- set customers = rebuild_customers() %}
 WITH {% if partial -%}
 audit_months AS (
     SELECT unnest([{{ rebuild_month_list() }}]::DATE[]) AS month
     UNION
     SELECT DISTINCT l.local_month FROM {{ ref('message_ledger') }} l JOIN {{ this }} t USING (message_id)
     WHERE t.person_id IS DISTINCT FROM l.person_id
+    {%- if customers is not none %} AND (l.customer_id IS NULL OR l.customer_id NOT IN ({{ customers }})){% endif %}
 ), {% endif -%}
 settings AS (
     SELECT coalesce({{ waba_var('consent_scope') }}, 'portfolio') AS consent_scope
@@ -26,7 +29,7 @@ settings AS (
     FROM {{ ref('message_ledger') }} l
     CROSS JOIN LATERAL (SELECT coalesce(l.template_category, l.category) AS category) c
     -- Business-initiated messages need an opt-in (the ledger's definition: templates, logged or as Meta priced them).
-    WHERE l.is_business_initiated {% if partial %}AND l.local_month IN (SELECT month FROM audit_months){% endif %}
+    WHERE l.is_business_initiated {% if partial %}AND (l.local_month IN (SELECT month FROM audit_months){% if customers is not none %} OR l.customer_id IN ({{ customers }}){% endif %}){% endif %}
 ), senders AS (
     -- '' stands for an unknown WABA or number, which every consent record applies to.
     SELECT DISTINCT m.sender, coalesce(m.waba_id, '') AS waba_id, coalesce(m.phone_number_id, '') AS phone_number_id,

@@ -53,6 +53,8 @@ class BuildPlan:
     rebuild_months: "list[str] | None"   # the months the partitioned marts rebuild, None for every month
     reason: str
     rebuild_consent_months: "list[str] | None" = None   # those of the compliance marts (pipelines/mart_months.py)
+    rebuild_audit_months: "list[str] | None" = None     # optin_audit's, and the customers whose rows it rebuilds
+    rebuild_audit_customers: tuple[str, ...] = ()
 
     def write(self, conn) -> None:
         """The months, as bookkeeping.month_plan, which the partitioned models read (models/dbt_macros/
@@ -63,13 +65,25 @@ class BuildPlan:
         conn.execute("COMMENT ON TABLE bookkeeping.month_plan IS 'One row per month plan of the build running now: "
                      "the WABA-local months its month-partitioned marts rebuild; emptied when the build ends'")
         conn.execute("COMMENT ON COLUMN bookkeeping.month_plan.plan IS 'finance (the finance marts) or compliance "
-                     "(optin_audit and optin_coverage_daily: meta.months_plan)'")
+                     "(optin_coverage_daily: meta.months_plan) or audit (optin_audit, which also rebuilds "
+                     "the customers of bookkeeping.customer_plan)'")
         conn.execute("COMMENT ON COLUMN bookkeeping.month_plan.months IS 'The first days (YYYY-MM-01) of the months "
                      "to rebuild, comma-separated; empty: none; NULL: every month'")
         conn.executemany("INSERT INTO bookkeeping.month_plan VALUES (?, ?)",
                          [[name, None if months is None else ",".join(months)]
                           for name, months in (("finance", self.rebuild_months),
-                                               ("compliance", self.rebuild_consent_months))])
+                                               ("compliance", self.rebuild_consent_months),
+                                               ("audit", self.rebuild_audit_months))])
+        conn.execute("CREATE OR REPLACE TABLE bookkeeping.customer_plan (plan VARCHAR, customer_id VARCHAR)")
+        conn.execute("COMMENT ON TABLE bookkeeping.customer_plan IS 'One row per customer whose rows a customer-partitioned "
+                     "mart rebuilds in every month in the build running now (optin_audit: those new identity data names); "
+                     "emptied when the build ends'")
+        conn.execute("COMMENT ON COLUMN bookkeeping.customer_plan.plan IS 'The plan of the marts that read the row (audit: "
+                     "optin_audit, meta.months_plan)'")
+        conn.execute("COMMENT ON COLUMN bookkeeping.customer_plan.customer_id IS 'A customer (wa_id, else business-scoped "
+                     "user id) whose rows the build replaces in every month'")
+        conn.execute("INSERT INTO bookkeeping.customer_plan SELECT 'audit', unnest(?::VARCHAR[])",
+                     [list(self.rebuild_audit_customers)])
 
 
 def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> BuildPlan:
@@ -84,7 +98,8 @@ def _plan(conn, fingerprint: str, keys: list[dg.AssetKey], last_load: int) -> Bu
     if built[0] == last_load:
         return BuildPlan(True, (), None, "nothing they read changed since the last build")
     months = mart_months.plan(conn, manifest(), built[0])
-    return BuildPlan(False, (), months.month_list, f"{months.reason}; compliance: {months.consent_reason}", months.consent_month_list)
+    return BuildPlan(False, (), months.month_list, f"{months.reason}; compliance: {months.consent_reason}",
+                     months.consent_month_list, months.audit_month_list, months.audit_customers)
 
 
 # The seeds and the marts; the staging models are pipelines/defs/staging/assets.py's.
@@ -104,7 +119,10 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         plan = _plan(conn, fingerprint, selected, last_load) if whole else BuildPlan(False, (), None, "a selection")
     context.log.info(f"models: {plan.reason}" + ("; dbt not started" if plan.skip else
                      f"; rebuilding {_months_text(plan.rebuild_months)} of the month-partitioned finance marts"
-                     f" and {_months_text(plan.rebuild_consent_months)} of the compliance marts"))
+                     f" and {_months_text(plan.rebuild_consent_months)} of the compliance marts"
+                     + ("" if plan.rebuild_audit_months is None else
+                        f" (optin_audit: {_months_text(plan.rebuild_audit_months)}, and the messages of"
+                        f" {len(plan.rebuild_audit_customers)} customer(s) in every month)")))
     if plan.skip:
         with warehouse.connect() as conn:
             yield from unchanged_results(context, warehouse_models, conn, selected)
