@@ -76,3 +76,34 @@ def test_a_broken_expectation_raises_instead_of_passing(conn):
 
     with pytest.raises(RuntimeError, match="does not exist"):
         validate(conn.sql("SELECT 1 AS other").df(), lambda gxe: gxe.ExpectColumnValuesToBeInSet(column="nope", value_set=[1]))
+
+
+def test_great_expectations_loads_in_the_background_once_a_run_waits_on_dbt():
+    """Importing the dbt assets' helpers loads neither great-expectations nor pandas (seconds at every start); warm_up,
+    which they call while dbt runs, loads it in a thread, and a check afterwards uses that set-up and still judges."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import duckdb
+import pipelines.defs.dbt_results
+from pipelines.quality import catalogue, expectations
+assert "great_expectations" not in sys.modules and "pandas" not in sys.modules, "loaded at import"
+expectations.warm_up()
+expectations.warm_up()  # once
+thread = expectations._warm_up
+thread.join(120)
+assert not thread.is_alive() and "great_expectations" in sys.modules
+assert expectations._batch_definition.cache_info().currsize == 1
+conn = duckdb.connect()
+conn.execute("SET TimeZone = 'UTC'")
+conn.execute("CREATE SCHEMA marts")
+conn.execute("CREATE TABLE marts.t AS SELECT * FROM (VALUES (TIMESTAMPTZ '2026-01-01 10:00:00', -1.0)) v(sent_at, charge)")
+outcome = catalogue.not_negative(("marts", "t"), "charge", "sent_at").evaluate(conn)
+assert not outcome.passed and outcome.engine == "great_expectations", outcome
+assert expectations._batch_definition.cache_info().misses == 1
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

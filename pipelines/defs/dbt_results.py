@@ -13,6 +13,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
 
 from pipelines.dbt_project import PROJECT_DIR
+# While dbt works in its own process this one mostly waits: the checks' library loads meanwhile (a no-op once started).
+from pipelines.quality.expectations import warm_up
 from pipelines.defs.table_metadata import table_metadata
 
 
@@ -85,6 +87,7 @@ def unchanged_results(context: dg.AssetExecutionContext, assets: dg.AssetsDefini
 def streamed(context: dg.AssetExecutionContext, invocation, label: str) -> list:
     """dbt's events, once dbt has exited (it holds the warehouse file until then). Its console lines go to
     `console.log` in the invocation's target folder, not to the run's output, which gets one line instead."""
+    warm_up()
     log = _console_log(invocation)
     with open(log, "w") as out, contextlib.redirect_stdout(out):
         # Converted with the asset context even when dbt was started without it (staging's own --select): built
@@ -108,6 +111,7 @@ def _console_log(invocation) -> Path:
 
 def waited(invocation) -> None:
     """A dbt command run to its end, its console lines in the target folder's `console.log`."""
+    warm_up()
     with open(_console_log(invocation), "w") as out, contextlib.redirect_stdout(out):
         invocation.wait()
 

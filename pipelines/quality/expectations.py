@@ -1,15 +1,17 @@
 """Validating a pandas frame with one great-expectations (1.x) expectation.
 
-Imported only inside the checks that use it: great-expectations takes seconds to import, and nothing else in
-waba-insights needs it. Its SQL path does not work on DuckDB, so frames are pulled from DuckDB first.
+Imported only inside the checks that use it, or in the background by warm_up: great-expectations takes seconds to
+import, and nothing else in waba-insights needs it. Its SQL path does not work on DuckDB, so frames are pulled from DuckDB first.
 """
 from __future__ import annotations
 
 import functools
 import os
-from typing import Callable
+import threading
+from typing import TYPE_CHECKING, Callable
 
-import pandas as pd
+if TYPE_CHECKING:  # the frames come from DuckDB (.df()); this module loads no pandas of its own before a check
+    import pandas as pd
 
 
 @functools.cache
@@ -25,8 +27,30 @@ def _batch_definition():
             .add_batch_definition_whole_dataframe("whole_frame"))
 
 
+_warm_up: threading.Thread | None = None
+
+
+def warm_up() -> None:
+    """Import great-expectations and set up its context in a background thread (about 2 s): a run starts it before
+    its first step, so the import overlaps the loads and dbt's processes instead of delaying the first check. A
+    failure there is left to the first check, which sets up again and reports it."""
+    global _warm_up
+    if _warm_up is None:
+        _warm_up = threading.Thread(target=_quietly_set_up, name="great-expectations warm-up", daemon=True)
+        _warm_up.start()
+
+
+def _quietly_set_up() -> None:
+    try:
+        _batch_definition()
+    except Exception:  # reported by the first check (validate), not from a background thread
+        pass
+
+
 def validate(frame: pd.DataFrame, expect: Callable) -> tuple[bool, list[int], str]:
     """Return (success, positions of the unexpected rows, the expectation as text)."""
+    if _warm_up is not None and _warm_up is not threading.current_thread():
+        _warm_up.join()  # one set-up, not a second one racing the first
     import great_expectations.expectations as gxe
 
     expectation = expect(gxe)
