@@ -41,3 +41,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_marts.py
 	$(BIN)/python benchmarks/bench_daily.py
+	$(BIN)/python benchmarks/bench_sample.py
