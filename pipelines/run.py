@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines import run_state
+from pipelines import run_state, staging_build
 from pipelines.errors import UserError
 from pipelines.landing_origin import check_landing_folder, check_landing_origin
 from pipelines.run_lock import hold_warehouse
@@ -73,6 +73,7 @@ def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = 
     check_landing_folder(landing)
     run_settings = run_settings or RunSettings.from_env()
     run_settings.check()  # a bad setting is one line now, not a failed step later
+    staging_build.batch_rows()  # and so is a bad WABA_WEBHOOK_BATCH_ROWS
     settings = run_settings.run_config()
     with hold_warehouse(warehouse):
         last = None if force else run_state.unchanged_since(landing, warehouse, reports, settings)

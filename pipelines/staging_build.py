@@ -17,19 +17,36 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from pipelines.batching import batches_by_size
+from pipelines.errors import UserError
 from pipelines.warehouse import MODELS_DIR, connect
 
-BATCH_ROWS = 200_000  # webhook deliveries parsed per batch: bounds memory on a 10M-envelope first load
+# Webhook deliveries parsed per batch, so a 10M-envelope first load is staged in bounded steps. Measured at 1M envelopes
+# (docs/benchmarks.md): a batch of 200,000 peaks at 0.8 GB, one of all 1.04M deliveries at 2.2 GB (DuckDB's
+# memory_limit, 2GB by default, holds it there); each batch beyond the first costs a dbt process (4-5 s). 1.5M keeps a
+# 1M world to one dbt command and a 10M world to seven.
+BATCH_ROWS = 1_500_000
+BATCH_ROWS_ENV = "WABA_WEBHOOK_BATCH_ROWS"
 STATE_KEY = "dbt:staging"  # its bookkeeping.model_state row: the last load and the fingerprint it was built from
 SELECT = "path:models/staging"
 WEBHOOK_MODELS = "tag:webhook"
 _REFERENCE_FILE = re.compile(r"reference_csv\('([\w.-]+)'\)")
+
+
+def batch_rows() -> int:
+    """The batch size of `waba run`: WABA_WEBHOOK_BATCH_ROWS (a positive whole number of deliveries), else BATCH_ROWS."""
+    value = os.environ.get(BATCH_ROWS_ENV, "").strip().replace("_", "")
+    if not value:
+        return BATCH_ROWS
+    if not value.isdigit() or int(value) < 1:
+        raise UserError(f"{BATCH_ROWS_ENV}={value!r}: expected a positive whole number of webhook deliveries, e.g. 500000")
+    return int(value)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SECRET, envelope, messages_value, write_lines
+from conftest import SAMPLE_SECRET, SECRET, envelope, fetch, messages_value, write_lines
 from pipelines import dbt_project, staging_build
 from pipelines.sources.webhooks import load_webhooks
 from pipelines.warehouse import open_warehouse
@@ -38,6 +38,22 @@ def staged_loads(warehouse: Path) -> list[int]:
         conn.close()
 
 
+def staging_names() -> list[str]:
+    return sorted(n["name"] for n in staging_build.staging_nodes(dbt_project.manifest()).values() if n["schema"] == "staging")
+
+
+def assert_same_staging(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Every staging table of the attached `dbt` warehouse has the columns, types, comments and rows of `pipeline`'s."""
+    for name in names:
+        assert staging_state(conn, "dbt", name) == staging_state(conn, "pipeline", name), name
+        columns, comment = staging_state(conn, "dbt", name)
+        assert comment[0][0] and all(c[2] for c in columns), f"{name}: persist_docs left a comment out"
+        for left, right in (("pipeline", "dbt"), ("dbt", "pipeline")):
+            extra = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {left}.staging.{name} "
+                                 f"EXCEPT ALL SELECT * FROM {right}.staging.{name})").fetchone()[0]
+            assert extra == 0, f"{name}: {extra} rows in {left}'s table that {right}'s lacks"
+
+
 @pytest.mark.xdist_group("sample_world")
 def test_a_first_load_staged_in_bounded_batches_equals_one_batch(loaded, tmp_path):
     """`loaded` is the sample world as `waba run` built it (every webhook load in one batch)."""
@@ -54,20 +70,13 @@ def test_a_first_load_staged_in_bounded_batches_equals_one_batch(loaded, tmp_pat
     plan = staging_build.build_in_process(warehouse, batch_rows=limit, progress=batches.append)
     assert plan.full_refresh and sum("webhook batch" in line for line in batches) >= 2
     assert staged_loads(warehouse) == sorted(loads)
-    names = sorted(n["name"] for n in staging_build.staging_nodes(dbt_project.manifest()).values() if n["schema"] == "staging")
+    names = staging_names()
     assert len(names) == 33
     conn = duckdb.connect()
     try:
         conn.execute(f"ATTACH '{loaded}' AS pipeline (READ_ONLY)")
         conn.execute(f"ATTACH '{warehouse}' AS dbt (READ_ONLY)")
-        for name in names:
-            assert staging_state(conn, "dbt", name) == staging_state(conn, "pipeline", name), name
-            columns, comment = staging_state(conn, "dbt", name)
-            assert comment[0][0] and all(c[2] for c in columns), f"{name}: persist_docs left a comment out"
-            for left, right in (("pipeline", "dbt"), ("dbt", "pipeline")):
-                extra = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {left}.staging.{name} "
-                                     f"EXCEPT ALL SELECT * FROM {right}.staging.{name})").fetchone()[0]
-                assert extra == 0, f"{name}: {extra} rows in {left}'s table that {right}'s lacks"
+        assert_same_staging(conn, names)
         assert conn.execute("SELECT count(*) FROM dbt.staging.message_statuses").fetchone()[0] > 1000
         # Bookkeeping sits in its own schema, never among the analysts' staging tables.
         assert conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'dbt' AND schema_name = 'staging' "
@@ -88,6 +97,41 @@ def test_a_first_load_staged_in_bounded_batches_equals_one_batch(loaded, tmp_pat
                if t["attached_node"].split(".")[-1] in {w["name"] for w in webhook}) == len(webhook)
     assert {"unique_message_log_message_id", "not_null_message_statuses_status"} <= {t["name"] for t in tests}
     dbt_project.build(warehouse, select=staging_build.SELECT, command="test")  # raises naming the failed test
+
+
+@pytest.mark.xdist_group("sample_world")
+def test_waba_run_stages_a_first_load_in_the_batches_its_bound_allows(world, loaded, tmp_path, monkeypatch, capsys):
+    """The bound holds where it matters, in `waba run` (Dagster's staging asset, dbt in its own processes): with
+    WABA_WEBHOOK_BATCH_ROWS at a third of the deliveries, the first load is staged in several dbt runs before the
+    final build, and gives the rows of `loaded` (the same world under the default bound: one batch)."""
+    from pipelines.run import run_pipeline
+
+    deliveries = fetch(loaded, "SELECT sum(rows_loaded) FROM raw.load_audit WHERE source = 'webhooks' "
+                               "AND status IN ('loaded', 'truncated')")[0][0]
+    assert deliveries < staging_build.BATCH_ROWS  # so `loaded` was staged in one batch
+    monkeypatch.setenv("WABA_APP_SECRET", SAMPLE_SECRET)
+    monkeypatch.setenv(staging_build.BATCH_ROWS_ENV, str(deliveries // 3))
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_pipeline(world, warehouse, tmp_path / "reports", verbose=True)
+    batches = [line for line in capsys.readouterr().out.splitlines() if "staging: webhook batch" in line]
+    assert len(batches) >= 2, batches  # and the final build stages the last
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"ATTACH '{loaded}' AS pipeline (READ_ONLY)")
+        conn.execute(f"ATTACH '{warehouse}' AS dbt (READ_ONLY)")
+        assert_same_staging(conn, staging_names())
+    finally:
+        conn.close()
+
+
+def test_a_bad_batch_bound_is_one_line_before_anything_loads(world, tmp_path, monkeypatch):
+    from pipelines.errors import UserError
+    from pipelines.run import run_pipeline
+
+    monkeypatch.setenv(staging_build.BATCH_ROWS_ENV, "lots")
+    with pytest.raises(UserError, match="WABA_WEBHOOK_BATCH_ROWS='lots': expected a positive whole number"):
+        run_pipeline(world, tmp_path / "w.duckdb", tmp_path / "reports", verbose=False)
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def delivered(message_id: str, ts: int) -> dict:

@@ -33,10 +33,12 @@ def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         with warehouse.connect() as conn:
             yield from unchanged_results(context, staging_models, conn, selected)
         return
-    dbt_vars = vars_arg(build_vars(warehouse.warehouse, **run_settings.dbt_vars()))
+    # The batch bound goes to every dbt command of the build (the same vars keep dbt's partial parsing between them).
+    batch_rows = staging_build.batch_rows()
+    dbt_vars = vars_arg(build_vars(warehouse.warehouse, webhook_batch_rows=batch_rows, **run_settings.dbt_vars()))
     batches = 0
     target = target_path(warehouse.warehouse, "staging")
-    for args in staging_build.batch_runs(warehouse.warehouse, plan):
+    for args in staging_build.batch_runs(warehouse.warehouse, plan, batch_rows):
         invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), raise_on_error=False, target_path=target)
         waited(invocation)
         if not invocation.is_successful():
