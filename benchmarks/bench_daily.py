@@ -7,6 +7,9 @@ generated world (reused when present):
   no-op           the same command again: nothing changed, so neither Dagster nor dbt is started (pipelines/run_state.py)
   +1 day, whole   the same day added to a copy of the `full` warehouse whose model state was cleared, so every
                   mart is rebuilt whole (what every run did before month partitions): the floor of the +1 day
+  day alone       that day's webhook file by itself (with the accounts and rate cards it is priced by) into an
+                  empty warehouse: what the +1 day would cost if history weighed nothing (issue 19, target 2:
+                  the +1 day at most 3x this)
 With --tree, the steps run the `waba` of another checkout (an earlier commit: the "before" of a change), whose
 runs rebuild what they rebuilt then; the +1 day, whole step is then left out (it clears this tree's model state).
 Usage:
@@ -45,7 +48,7 @@ def _months(name: str, warehouse: Path) -> dict[str, list[str]]:
     marts (optin_audit's, which new consent events can widen); "all" for a whole build or a tree without partitions."""
     import duckdb
 
-    if name in ("full", "+1 day, whole"):  # a first build or --full-refresh creates the tables whole, recording nothing
+    if name in ("full", "+1 day, whole", "day alone"):  # a first build or --full-refresh creates the tables whole, recording nothing
         return {"finance": ["all"], "compliance": ["all"]}
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -66,6 +69,19 @@ def _months(name: str, warehouse: Path) -> dict[str, list[str]]:
 
 def _months_text(months: list[str]) -> str:
     return ", ".join(months) if len(months) <= 4 else f"{len(months)} months, {months[0]} to {months[-1]}"
+
+
+def day_alone(world: Path, day_file: Path, work: Path) -> Path:
+    """A landing folder holding one day's webhook file and the files that say how it is priced (the accounts'
+    timezones and currencies, the rate cards), nothing of the history before it."""
+    landing = work / "day-alone"
+    shutil.rmtree(landing, ignore_errors=True)
+    (landing / "webhooks" / "cloud").mkdir(parents=True)
+    (landing / "business_manager").mkdir()
+    shutil.copy(day_file, landing / "webhooks" / "cloud" / day_file.name)
+    shutil.copy(world / "business_manager" / "accounts.csv", landing / "business_manager" / "accounts.csv")
+    shutil.copytree(world / "rate_cards", landing / "rate_cards")
+    return landing
 
 
 def run_child(name: str, landing: Path, warehouse: Path, tree: Path) -> dict:
@@ -99,7 +115,8 @@ def main() -> None:
     daily, whole = args.work / "daily.duckdb", args.work / "daily-whole.duckdb"
     results = []
     try:
-        for path in args.work.glob("daily*.duckdb*"):
+        # The warehouses, their dbt folders and report sites: every first run here is a user's first run.
+        for path in [*args.work.glob("daily*.duckdb*"), *args.work.glob("daily*.dbt"), *args.work.glob("daily*-reports")]:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
         results.append(run_child("full", world, daily, tree))
         shutil.copy(daily, whole)
@@ -113,9 +130,11 @@ def main() -> None:
             conn.execute("DELETE FROM bookkeeping.model_state WHERE model = 'dbt:models'")
             conn.close()
             results.append(run_child("+1 day, whole", world, whole, tree))
+        results.append(run_child("day alone", day_alone(world, day.path, args.work), args.work / "daily-alone.duckdb", tree))
     finally:
         day.restore()
-    floor = results[-1]["seconds"] if tree == ROOT else results[1]["seconds"]
+    seconds = {r["step"]: r["seconds"] for r in results}
+    floor = seconds["+1 day, whole" if tree == ROOT else "+1 day"]
     print(f"\nworld: {args.envelopes} envelopes ({json.loads((world / 'ground_truth.json').read_text())['envelopes']} written);"
           f" day added: {day.path.name}; tree: {tree}")
     print(f"| step | seconds | vs {'+1 day whole' if tree == ROOT else '+1 day'} | finance months rebuilt "
@@ -124,6 +143,7 @@ def main() -> None:
     for r in results:
         print(f"| {r['step']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f}x | {_months_text(r['months']['finance']) or '-'} "
               f"| {_months_text(r['months']['compliance']) or '-'} | {r['peak_rss_mb']:.0f} |")
+    print(f"\n+1 day / day alone: {seconds['+1 day'] / seconds['day alone']:.2f}x (issue 19, target 2: at most 3x at 10M)")
     label = "" if tree == ROOT else f"-{tree.name}"
     (args.work / f"daily-{args.envelopes}{label}.json").write_text(json.dumps(results, indent=2))
 
