@@ -56,15 +56,23 @@ WITH month_messages AS (
                                         ORDER BY billed_at, unit_id) END AS free_tier_rank
     FROM units
 ), typed AS (
-    SELECT * EXCLUDE (pricing_type, free_tier_rank),
-           CASE WHEN free_tier_rank <= free_tier_units THEN 'free_tier' ELSE pricing_type END AS pricing_type
-    FROM tiered
+    SELECT *, CASE WHEN unit_kind IN ('message', 'unconfirmed_message', 'group_delivery') AND pricing_type = 'regular'
+                   THEN billed_category END AS allowance_category  -- what an allowance is of (none: no allowance applies)
+    FROM (SELECT * EXCLUDE (pricing_type, free_tier_rank),
+                 CASE WHEN free_tier_rank <= free_tier_units THEN 'free_tier' ELSE pricing_type END AS pricing_type
+          FROM tiered)
 ), allowances AS (
     -- A re-pricing scenario that forces a regime applies the allowances starting with it to every unit.
     SELECT a.* REPLACE (CASE WHEN {{ waba_var('forced_regime') }} IS NULL THEN a.effective_from ELSE DATE '0001-01-01' END AS effective_from)
     FROM {{ ref('pricing_allowances') }} a
     WHERE a.enabled AND ({{ waba_var('forced_regime') }} IS NULL
                          OR a.effective_from = (SELECT effective_from FROM {{ ref('pricing_regimes') }} WHERE regime = {{ waba_var('forced_regime') }}))
+), allowance_days AS (
+    -- The allowance in force for each category and local day, looked up once per pair and joined back: an ASOF join
+    -- sorts its whole left side, and every column of every unit ran a 10M-envelope build out of memory (2GB).
+    SELECT k.category, k.local_date, a.free_units, a.allowance
+    FROM (SELECT DISTINCT allowance_category AS category, local_date FROM typed) k
+    ASOF JOIN allowances a ON a.category = k.category AND k.local_date >= a.effective_from
 ), allowed AS (
     -- Free allowance (e.g. 1,000 service messages per phone number and local month): the first units are free.
     -- Meta states the pricing type on the 'sent' status, before it knows of delivery, so every send it accepted
@@ -74,12 +82,10 @@ WITH month_messages AS (
            CASE WHEN a.allowance IS NOT NULL
                 THEN row_number() OVER (PARTITION BY t.phone_number_id, date_trunc('month', t.local_date), a.allowance
                                         ORDER BY t.billed_at, t.unit_id) END AS allowance_rank
-    FROM typed t ASOF LEFT JOIN allowances a
-      ON a.category = CASE WHEN t.unit_kind IN ('message', 'unconfirmed_message', 'group_delivery') AND t.pricing_type = 'regular'
-                           THEN t.billed_category END
-     AND t.local_date >= a.effective_from
+    FROM typed t LEFT JOIN allowance_days a
+      ON a.category = t.allowance_category AND a.local_date = t.local_date
 ), allowance_typed AS (
-    SELECT * EXCLUDE (pricing_type, allowance_units, allowance_rank),
+    SELECT * EXCLUDE (pricing_type, allowance_units, allowance_rank, allowance_category),
            CASE WHEN allowance_rank <= allowance_units THEN 'free_customer_service' ELSE pricing_type END AS pricing_type
     FROM allowed
 ), ranked AS (
@@ -103,20 +109,38 @@ WITH month_messages AS (
                       AND s.currency = r.currency AND s.effective_from = r.effective_from)
 ), card_dates AS (
     SELECT DISTINCT market, category, currency, effective_from FROM card
+), rate_dates AS (
+    -- The card in force for each market, category, currency and day, looked up once each (as allowance_days).
+    -- A re-pricing scenario may price every unit with the card in force on one date (rates_as_of).
+    SELECT k.market, k.rate_category, k.currency, k.as_of, d.effective_from AS rate_effective_from
+    FROM (SELECT DISTINCT market, rate_category, currency, coalesce({{ waba_var('rates_as_of') }}, local_date) AS as_of
+          FROM ranked) k
+    ASOF JOIN card_dates d
+      ON d.market = k.market AND d.category = k.rate_category AND d.currency = k.currency AND k.as_of >= d.effective_from
 ), dated AS (
-    SELECT u.*, d.effective_from AS rate_effective_from
-    FROM ranked u ASOF LEFT JOIN card_dates d
-      -- A re-pricing scenario may price every unit with the card in force on one date (rates_as_of).
-      ON d.market = u.market AND d.category = u.rate_category AND d.currency = u.currency
-     AND coalesce({{ waba_var('rates_as_of') }}, u.local_date) >= d.effective_from
+    SELECT u.*, d.rate_effective_from
+    FROM ranked u LEFT JOIN rate_dates d
+      ON d.market = u.market AND d.rate_category = u.rate_category AND d.currency = u.currency
+     AND d.as_of = coalesce({{ waba_var('rates_as_of') }}, u.local_date)
+), band_rows AS (
+    -- The card row that prices each market, category, currency, card date and volume rank: of the rows whose band
+    -- holds the rank, the one starting highest. Chosen per distinct key, not per unit: picking it per unit kept every
+    -- column of every unit in memory and ran a 10M-envelope build out of memory (2GB).
+    SELECT k.*, c.rate, c.volume_from, c.volume_to, c.source AS rate_source, c.verification AS rate_verification
+    FROM (SELECT DISTINCT market, rate_category, currency, rate_effective_from, coalesce(volume_rank, 1) AS band_rank
+          FROM dated) k
+    JOIN card c
+      ON c.market = k.market AND c.category = k.rate_category AND c.currency = k.currency
+     AND c.effective_from = k.rate_effective_from
+     AND k.band_rank >= c.volume_from AND (c.volume_to IS NULL OR k.band_rank <= c.volume_to)
+    QUALIFY row_number() OVER (PARTITION BY k.market, k.rate_category, k.currency, k.rate_effective_from, k.band_rank
+                               ORDER BY c.volume_from DESC NULLS LAST) = 1
 ), priced AS (
-    SELECT u.*, c.rate, c.volume_from, c.volume_to, c.source AS rate_source, c.verification AS rate_verification
+    SELECT u.*, b.rate, b.volume_from, b.volume_to, b.rate_source, b.rate_verification
     FROM dated u
-    LEFT JOIN card c
-      ON c.market = u.market AND c.category = u.rate_category AND c.currency = u.currency
-     AND c.effective_from = u.rate_effective_from
-     AND coalesce(u.volume_rank, 1) >= c.volume_from AND (c.volume_to IS NULL OR coalesce(u.volume_rank, 1) <= c.volume_to)
-    QUALIFY row_number() OVER (PARTITION BY u.unit_kind, u.unit_id ORDER BY c.volume_from DESC NULLS LAST) = 1
+    LEFT JOIN band_rows b
+      ON b.market = u.market AND b.rate_category = u.rate_category AND b.currency = u.currency
+     AND b.rate_effective_from = u.rate_effective_from AND b.band_rank = coalesce(u.volume_rank, 1)
 )
 SELECT * EXCLUDE (rate_effective_from),
        CASE WHEN pricing_type <> 'regular' OR unit_kind = 'unconfirmed_message' THEN 0::DECIMAL(18, 6) ELSE rate END AS charge,

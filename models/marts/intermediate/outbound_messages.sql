@@ -86,12 +86,19 @@ statuses AS (
     UNION ALL
     SELECT waba_id, template_name, template_language, lower(arg_min(previous_category, event_at)), '-infinity'::TIMESTAMPTZ
     FROM {{ ref('template_category_events') }} WHERE notice = 'completed' GROUP BY ALL
-), categorised AS (
-    SELECT o.*, h.category AS history_category
-    FROM located o ASOF LEFT JOIN template_history h
+), in_months AS (
+    SELECT * FROM located WHERE {{ in_rebuild_months('local_month') }}
+), history_categories AS (
+    -- Each as-of lookup here joins only the keys it needs, then its answer joins back by message id: DuckDB's ASOF
+    -- join sorts its whole left side, and sorting every column of every message ran a 10M-envelope build out of
+    -- memory (2GB) where the keys alone fit.
+    SELECT o.message_id, h.category AS history_category
+    FROM (SELECT message_id, waba_id, template_name, template_language, sent_at FROM in_months) o
+    ASOF JOIN template_history h
       ON o.waba_id = h.waba_id AND o.template_name = h.template_name
      AND o.template_language IS NOT DISTINCT FROM h.template_language AND o.sent_at >= h.known_at
-    WHERE {{ in_rebuild_months('o.local_month') }}
+), categorised AS (
+    SELECT o.*, h.history_category FROM in_months o LEFT JOIN history_categories h USING (message_id)
 ), participants AS (
     -- Each group message's participants Meta reported a status for: delivered when a delivered or read arrived.
     SELECT message_id, recipient_participant_id AS participant_id,
@@ -149,6 +156,19 @@ statuses AS (
     FROM referrals r ASOF JOIN replies o
       ON o.customer_id = r.customer_id AND o.phone_number_id = r.phone_number_id AND o.sent_at >= r.referral_at
     WHERE o.sent_at < r.referral_at + INTERVAL 24 HOUR
+), message_keys AS (
+    SELECT message_id, customer_id, phone_number_id, sent_at FROM categorised
+), day_regimes AS (
+    SELECT d.local_sent_date, g.*
+    FROM (SELECT DISTINCT local_sent_date FROM categorised) d ASOF JOIN regimes g ON d.local_sent_date >= g.effective_from
+), last_inbound AS (
+    SELECT k.message_id, i.inbound_at
+    FROM message_keys k ASOF JOIN inbound i
+      ON k.customer_id = i.customer_id AND k.phone_number_id = i.phone_number_id AND k.sent_at >= i.inbound_at
+), entry_windows AS (
+    SELECT k.message_id, f.opened_at
+    FROM message_keys k ASOF JOIN free_entry_windows f
+      ON k.customer_id = f.customer_id AND k.phone_number_id = f.phone_number_id AND k.sent_at >= f.reply_sent_at
 )
 SELECT m.*,
        g.regime, g.billing_unit, g.free_tier_units, g.free_tier_categories, g.service_free, g.utility_in_window_free,
@@ -167,7 +187,7 @@ SELECT m.*,
        coalesce(delivered_at, read_at) IS NOT NULL AS delivered,
        coalesce(delivered_at, read_at) AS delivered_or_read_at
 FROM categorised m
-ASOF LEFT JOIN regimes g ON m.local_sent_date >= g.effective_from
+LEFT JOIN day_regimes g ON g.local_sent_date = m.local_sent_date
 LEFT JOIN (
     SELECT message_id, CASE WHEN count(DISTINCT market) = 1 THEN min(market) END AS market
     FROM recipient_markets GROUP BY message_id
@@ -179,6 +199,5 @@ LEFT JOIN (
     FROM participants p LEFT JOIN recipient_markets r ON r.message_id = p.message_id AND r.recipient_id = p.participant_id
     GROUP BY p.message_id
 ) gp USING (message_id)
-ASOF LEFT JOIN inbound i ON m.customer_id = i.customer_id AND m.phone_number_id = i.phone_number_id AND m.sent_at >= i.inbound_at
-ASOF LEFT JOIN free_entry_windows f
-  ON m.customer_id = f.customer_id AND m.phone_number_id = f.phone_number_id AND m.sent_at >= f.reply_sent_at
+LEFT JOIN last_inbound i USING (message_id)
+LEFT JOIN entry_windows f USING (message_id)
