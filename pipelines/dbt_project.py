@@ -1,9 +1,9 @@
-"""The dbt project that builds the marts: where it is, its manifest, the vars a build runs under, and an
-in-process build for the commands and tests that need one outside Dagster.
+"""The dbt project that builds the warehouse: where it is, its manifest, the vars a build runs under, and dbt
+commands run in this process on a warehouse (invoke), for `waba run`'s assets and the commands and tests outside it.
 
-`waba run` builds the models through dagster-dbt (pipelines/defs/models/assets.py), which reads the manifest
-this module keeps fresh: `dbt parse` runs again only when a file dbt parses changed, under a lock, because
-several processes (the CLI, the UI, parallel tests) may load the definitions at once.
+Dagster's assets come from the manifest this module keeps fresh (pipelines/defs/models/assets.py): `dbt parse`
+runs again only when a file dbt parses changed, under a lock, because several processes (the CLI, the UI,
+parallel tests) may load the definitions at once.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.errors import UserError
@@ -66,6 +67,11 @@ def _parse(sources_md5: str) -> None:
     _PARSED_FROM.write_text(sources_md5)
 
 
+# dbt's console lines go to the callback (invoke writes them to console.log), its debug log to dbt.log in the log path,
+# one JSON event a line (the form dagster-dbt's dbt processes wrote).
+_LOGS = ("--log-level", "none", "--log-level-file", "debug", "--log-format-file", "json")
+
+
 def _project_args() -> list[str]:
     return ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
 
@@ -88,30 +94,88 @@ def vars_arg(values: dict) -> list[str]:
     return ["--vars", json.dumps(values, default=str, sort_keys=True)]
 
 
+def target_path(warehouse: Path, step: str) -> Path:
+    """Where a step's dbt writes its artifacts and logs: beside the warehouse (`<name>.dbt/<step>`), one folder per step
+    reused by every run (not a new folder per run under the project), so dbt can parse again only what changed."""
+    warehouse = Path(warehouse)
+    return warehouse.absolute().parent / f"{warehouse.stem}.dbt" / step
+
+
 def build(warehouse: Path, select: str = "fqn:*", command: str = "build", parse: bool = False, **settings) -> None:
     """`dbt <command> --select <select>` in this process (run_dbt)."""
     run_dbt(warehouse, [command, "--select", select], parse=parse, **settings)
 
 
 def run_dbt(warehouse: Path, args: list[str], parse: bool = False, **settings) -> None:
-    """Run dbt in this process on the warehouse (no connection to it may be open here meanwhile): `waba reprice`,
-    the tests' hand-built worlds and their staging builds, where a subprocess per build would cost seconds each.
-
-    The models stay parsed between builds unless `parse`: settings that change where a model is written
-    (scenario_models) are applied when dbt parses."""
-    from dbt.cli.main import dbtRunner
-
+    """A dbt command in this process (invoke) with its artifacts in a temporary folder, raising a one-line UserError
+    when it fails: `waba reprice`, the tests' hand-built worlds and their staging builds."""
+    if args[0] == "build":
+        args = [*args, "--exclude-resource-type", "unit_test"]  # dev tests of the rules: tests/test_dbt_unit_tests.py
     with tempfile.TemporaryDirectory(prefix="waba-dbt-") as work:
-        full = [args[0], "--quiet", *_project_args(), "--target-path", work, "--log-path", work, *args[1:],
-                *vars_arg(build_vars(warehouse, **settings))]
-        if args[0] == "build":
-            full += ["--exclude-resource-type", "unit_test"]  # dev tests of the rules: tests/test_dbt_unit_tests.py
+        invocation = invoke(warehouse, args, Path(work), parse=parse, **settings)
+        if not invocation.success:
+            raise UserError(f"dbt {' '.join(args)} failed: {invocation.error()}")
+
+
+# The events that carry a node's result, which dagster-dbt turns into materializations and check results.
+RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
+
+
+@dataclass
+class DbtInvocation:
+    """One dbt command run in this process: whether it succeeded, its nodes' result events (as the JSON lines of
+    dbt's structured log carry them) and the folder holding its artifacts, its dbt.log and its console.log."""
+    target_path: Path
+    success: bool
+    raw_events: list[dict]
+    exception: "BaseException | None"
+    results: list
+
+    def get_artifact(self, name: str) -> dict:
+        return json.loads((self.target_path / name).read_text())
+
+    def error(self) -> str:
+        """The first error dbt reported, in one line."""
+        if self.exception is not None and _first_line(self.exception):
+            return _first_line(self.exception)
+        for node in self.results:
+            if str(node.status) in ("error", "fail"):
+                return f"{node.node.name}: {_first_line(Exception(node.message))}"
+        console = self.target_path / "console.log"  # dbt stopped before any node: a usage, parse or profile error
+        said = [line.strip() for line in console.read_text().splitlines() if "Error" in line] if console.is_file() else []
+        return said[0] if said else f"see the dbt log in {self.target_path}"
+
+
+def invoke(warehouse: Path, args: list[str], target: Path, parse: bool = False, **settings) -> DbtInvocation:
+    """Run `dbt <args>` in this process on the warehouse (no connection to it may be open here meanwhile), its
+    artifacts, dbt.log and console.log (dbt's console lines) in `target`.
+
+    The models stay parsed between commands (held_manifest) unless `parse`: settings that change where a model is
+    written (scenario_models) apply only when dbt parses. In this process, not a `dbt` subprocess: that one imports
+    dbt, reads the project and parses it again each time, about 3 s a command before its first model."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    events: list[dict] = []
+    with open(target / "console.log", "w") as console:
+        def collect(msg) -> None:
+            if msg.info.level in ("info", "warn", "error"):
+                console.write(f"{msg.info.msg}\n")
+            if msg.info.name in RESULT_EVENTS:
+                events.append(msg_to_dict(msg))
+
+        full = [args[0], *_LOGS, *_project_args(), "--target-path", str(target), "--log-path", str(target),
+                *args[1:], *vars_arg(build_vars(warehouse, **settings))]
+        runner = dbtRunner(callbacks=[collect]) if parse else dbtRunner(manifest=held_manifest(warehouse),
+                                                                         callbacks=[collect])
         try:
-            result = (dbtRunner() if parse else _runner(Path(warehouse))).invoke(full)
+            result = runner.invoke(full)
         finally:
             _release_warehouse()
-        if not result.success:
-            raise UserError(f"dbt {' '.join(args)} failed: {_failure(result) or 'see the dbt log above'}")
+    return DbtInvocation(target, bool(result.success), events, result.exception,
+                         list(getattr(result.result, "results", None) or []))
 
 
 def _release_warehouse() -> None:
@@ -126,31 +190,24 @@ def _release_warehouse() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-_RUNNERS: dict[str, object] = {}
+_MANIFESTS: dict[str, object] = {}
 
 
-def _runner(warehouse: Path):
-    """One dbtRunner per state of the models and warehouse name, holding them parsed: an in-process build then
-    starts in about half a second instead of parsing again. (dbt-duckdb names the database after the file, and
-    the parsed models carry that name.)"""
+def held_manifest(warehouse: Path):
+    """The models parsed for this warehouse, once per process and state of the models: a command then starts in
+    about half a second. The parse keeps its state beside the warehouse (`<name>.dbt/parse`), so the next process
+    parses again only what changed. (dbt-duckdb names the database after the file, and the parsed models carry
+    that name.)"""
     from dbt.cli.main import dbtRunner
     from dbt.contracts.graph.manifest import Manifest
 
+    warehouse = Path(warehouse)
     key = f"{models_md5()}:{warehouse.stem}"
-    if key not in _RUNNERS:
-        with tempfile.TemporaryDirectory(prefix="waba-dbt-parse-") as work:
-            result = dbtRunner().invoke(["parse", "--quiet", *_project_args(), "--target-path", work, "--log-path", work,
-                                         *vars_arg(build_vars(warehouse))])
+    if key not in _MANIFESTS:
+        folder = target_path(warehouse, "parse")
+        result = dbtRunner().invoke(["parse", *_LOGS, *_project_args(), "--target-path", str(folder),
+                                     "--log-path", str(folder), *vars_arg(build_vars(warehouse))])
         if not result.success or not isinstance(result.result, Manifest):
             raise UserError(f"dbt could not parse the models in {PROJECT_DIR / 'models'}: {_first_line(result.exception)}")
-        _RUNNERS[key] = dbtRunner(manifest=result.result)
-    return _RUNNERS[key]
-
-
-def _failure(result) -> str:
-    if result.exception is not None:
-        return _first_line(result.exception)
-    for node in getattr(result.result, "results", []) or []:
-        if str(node.status) in ("error", "fail"):
-            return f"{node.node.name}: {_first_line(Exception(node.message))}"
-    return ""
+        _MANIFESTS[key] = result.result
+    return _MANIFESTS[key]

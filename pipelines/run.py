@@ -73,7 +73,7 @@ def run_pipeline(landing: Path, warehouse: Path, reports: Path, verbose: bool = 
     check_landing_folder(landing)
     run_settings = run_settings or RunSettings.from_env()
     run_settings.check()  # a bad setting is one line now, not a failed step later
-    staging_build.batch_rows()  # and so is a bad WABA_WEBHOOK_BATCH_ROWS
+    staging_build.configured_batch_rows()  # and so is a bad WABA_WEBHOOK_BATCH_ROWS
     settings = run_settings.run_config()
     with hold_warehouse(warehouse):
         last = None if force else run_state.unchanged_since(landing, warehouse, reports, settings)

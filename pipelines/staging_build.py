@@ -29,8 +29,8 @@ from pipelines.warehouse import MODELS_DIR, connect
 
 # Webhook deliveries parsed per batch, so a 10M-envelope first load is staged in bounded steps. Measured at 1M envelopes
 # (docs/benchmarks.md): a batch of 200,000 peaks at 0.8 GB, one of all 1.04M deliveries at 2.2 GB (DuckDB's
-# memory_limit, 2GB by default, holds it there); each batch beyond the first costs a dbt process (4-5 s). 1.5M keeps a
-# 1M world to one dbt command and a 10M world to seven.
+# memory_limit, 2GB by default, holds it there); each batch beyond the first costs a dbt command (4-5 s when dbt ran
+# as a process, about 1 s in this one). 1.5M keeps a 1M world to one dbt command and a 10M world to seven.
 BATCH_ROWS = 1_500_000
 BATCH_ROWS_ENV = "WABA_WEBHOOK_BATCH_ROWS"
 STATE_KEY = "dbt:staging"  # its bookkeeping.model_state row: the last load and the fingerprint it was built from
@@ -39,7 +39,7 @@ WEBHOOK_MODELS = "tag:webhook"
 _REFERENCE_FILE = re.compile(r"reference_csv\('([\w.-]+)'\)")
 
 
-def batch_rows() -> int:
+def configured_batch_rows() -> int:
     """The batch size of `waba run`: WABA_WEBHOOK_BATCH_ROWS (a positive whole number of deliveries), else BATCH_ROWS."""
     value = os.environ.get(BATCH_ROWS_ENV, "").strip().replace("_", "")
     if not value:
@@ -181,10 +181,10 @@ def record(conn, plan: StagingPlan) -> None:
                  [STATE_KEY, plan.last_load, plan.fingerprint])
 
 
-def build_in_process(warehouse: Path, *, batch_rows: int = BATCH_ROWS, full: bool = False,
+def build_in_process(warehouse: Path, *, batch_rows: "int | None" = None, full: bool = False,
                      progress: Callable[[str], None] = lambda _: None) -> StagingPlan:
-    """The same build without Dagster, dbt in this process (the tests' load_all, benchmarks): no connection to the
-    warehouse may be open here meanwhile."""
+    """The same build without Dagster (the tests' load_all, benchmarks): no connection to the warehouse may be open
+    here meanwhile. The batch bound is `waba run`'s (configured_batch_rows()) unless given."""
     from pipelines import dbt_project
 
     manifest = dbt_project.manifest()
@@ -198,6 +198,7 @@ def build_in_process(warehouse: Path, *, batch_rows: int = BATCH_ROWS, full: boo
     progress(f"staging: {planned.reason}")
     if planned.skip:
         return planned
+    batch_rows = configured_batch_rows() if batch_rows is None else batch_rows
     extra = {"webhook_batch_rows": batch_rows}
     runs = 0
     for args in batch_runs(warehouse, planned, batch_rows):

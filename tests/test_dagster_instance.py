@@ -226,3 +226,74 @@ def test_a_run_with_nothing_changed_ends_without_starting_dagster_and_any_change
     os.utime(accounts, ns=(accounts.stat().st_atime_ns, accounts.stat().st_mtime_ns + 1_000_000_000))
     assert not _shortcut(waba("run", "--quiet", home=home, secret=None)) and _main_runs(home) == runs + 2
     assert not _shortcut(waba("run", "--quiet", "--force", home=home, secret=None)) and _main_runs(home) == runs + 3
+
+
+def test_a_selection_of_dbt_assets_builds_only_those_models_and_their_tests(two_runs, tmp_path):
+    """The UI's "Materialize selected": Dagster's selection decides what dbt builds (as dagster-dbt selects a subset),
+    and the dbt tests on what it built come back as those assets' checks, next to our quality checks on the same
+    assets and no others. Expected from the manifest's test definitions (models/staging/_staging.yml,
+    models/marts/_marts.yml) and the quality catalogue, not from the code under test."""
+    from pipelines.dbt_project import manifest
+    from pipelines.definitions import MAIN_JOB, defs
+    from pipelines.defs.quality.checks import layer_checks
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(two_runs[0] / "w.duckdb", warehouse)
+    picked = {dg.AssetKey(["staging", "call_events"]), dg.AssetKey(["marts", "template_health"])}
+    run_config = {"resources": {"warehouse": {"config": {"warehouse_path": str(warehouse),
+                                                         "landing_path": str(tmp_path / "landing"),
+                                                         "reports_path": str(tmp_path / "reports")}}}}
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs().resolve_job_def(MAIN_JOB).execute_in_process(
+            run_config=run_config, instance=instance, asset_selection=list(picked), raise_on_error=False)
+    assert result.success
+    assert {e.asset_key for e in result.get_asset_materialization_events()} == picked
+    tests_on = {name: {uid for uid, node in manifest()["nodes"].items() if node["resource_type"] == "test"
+                       and f"model.waba_insights.{name}" in node["depends_on"]["nodes"]}
+                for name in ("call_events", "template_health")}
+    assert all(tests_on.values())  # both carry dbt tests, so the check half of this test can fail
+    for step, name in (("staging", "call_events"), ("marts", "template_health")):
+        results = json.loads((tmp_path / "w.dbt" / step / "run_results.json").read_text())["results"]
+        ran = {r["unique_id"] for r in results if not r["unique_id"].startswith("operation.")}  # on-run-end hooks
+        assert ran == {f"model.waba_insights.{name}"} | tests_on[name], step
+    ours = {c.name for layer in layer_checks().values() for c in layer if dg.AssetKey(list(c.asset)) in picked}
+    assert ours  # template_health carries quality checks of its own, so the subset half of this test can fail
+    checked = result.get_asset_check_evaluations()
+    assert {e.asset_key for e in checked} == picked and all(e.passed for e in checked)
+    assert len(checked) == sum(map(len, tests_on.values())) + len(ours)
+    assert ours <= {e.check_name for e in checked}
+
+
+def dbt_event_names(log: Path) -> list[str]:
+    """The names of the events in a dbt.log, oldest first (one JSON event a line)."""
+    return [json.loads(line)["info"]["name"] for line in log.read_text().splitlines() if line.strip()]
+
+
+def test_a_run_parses_the_models_once_and_a_later_run_parses_only_what_changed(two_runs, small_world, tmp_path):
+    """dbt runs in the run's process on models parsed once for the run (`<warehouse>.dbt/parse`), not a dbt process
+    per command that parses again. A later run in a new process starts from the saved parse: here the warehouse moved
+    (its path is a var the profile reads, so dbt parses everything again once), then a run with another consent scope
+    (so the marts rebuild) parses nothing. The event names are dbt-core 1.11's (UnableToPartialParse: "saved manifest
+    not found" or "config vars ... have changed"; PartialParsingEnabled / PartialParsingSkipParsing)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(two_runs[0] / "w.duckdb", home / "w.duckdb")
+    shutil.copytree(two_runs[0] / "w.dbt", home / "w.dbt")
+    common = ("--quiet", "--landing", small_world, "--warehouse", home / "w.duckdb", "--reports", home / "reports")
+    moved = waba("run", *common, home=home)
+    assert moved.returncode == 0, moved.stderr
+    full_parses = dbt_event_names(home / "w.dbt" / "parse" / "dbt.log").count("UnableToPartialParse")
+    assert full_parses >= 2  # the first run's and the moved warehouse's
+    marts_results = home / "w.dbt" / "marts" / "run_results.json"  # the step's last dbt command's
+    moved_build = json.loads(marts_results.read_text())["metadata"]["invocation_id"]
+    later = waba("run", *common, "--consent-scope", "waba", home=home)
+    assert later.returncode == 0, later.stderr
+    parse = dbt_event_names(home / "w.dbt" / "parse" / "dbt.log")
+    assert parse.count("UnableToPartialParse") == full_parses  # none since
+    assert "PartialParsingSkipParsing" in parse[len(parse) - parse[::-1].index("StateCheckVarsHash"):]
+    rebuilt = json.loads(marts_results.read_text())  # the marts did rebuild (their dbt.log rotates at 10 MB)
+    assert rebuilt["metadata"]["invocation_id"] != moved_build
+    assert any(r["unique_id"].startswith("model.") for r in rebuilt["results"])
+    for step in ("staging", "marts"):
+        events = dbt_event_names(home / "w.dbt" / step / "dbt.log")
+        assert not {e for e in events if "Pars" in e or e == "StateCheckVarsHash"}, step

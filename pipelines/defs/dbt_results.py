@@ -1,19 +1,17 @@
-"""What the dbt-built assets (staging, marts) share: asset keys and owners from the dbt graph, the dbt resource, and
-the results they report: a built model's rows and column schema, read once dbt has let go of the warehouse file; an
-unchanged model's too, with its checks passed as they were; dbt's first error in one line."""
+"""What the dbt-built assets (staging, marts) share: asset keys and owners from the dbt graph, the dbt selection of
+what a run selected, and the results they report: dbt's result events as Dagster's, a built model's rows and column
+schema, read once dbt has let go of the warehouse file; an unchanged model's too, with its checks passed as they were."""
 from __future__ import annotations
 
-import contextlib
-import sys
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from pipelines.dbt_project import PROJECT_DIR
-# While dbt works in its own process this one mostly waits: the checks' library loads meanwhile (a no-op once started).
+from pipelines.dbt_project import DbtInvocation, invoke, target_path
 from pipelines.quality.expectations import warm_up
 from pipelines.defs.table_metadata import table_metadata
 
@@ -42,26 +40,25 @@ class WarehouseTranslator(DagsterDbtTranslator):
 TRANSLATOR = WarehouseTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-class WarehouseDbtResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without the dbt adapter it builds in this process before each dbt command:
-    that takes about 1.7 s a command (loading the profile, project and macros) and serves only dagster-dbt's
-    fetch_row_counts / fetch_column_metadata, which these assets do not use: they read a built table's rows and
-    schema from the warehouse themselves (table_metadata). DbtCliInvocation takes no adapter as well."""
+def context_selection(context: dg.AssetExecutionContext) -> list[str]:
+    """dbt's selection of what the run selected of these assets: the op's own (its --select) when it runs whole,
+    else the selected models and tests by name, as dagster-dbt's CLI resource selects them for a subset."""
+    from dagster_dbt.asset_utils import (DAGSTER_DBT_EXCLUDE_METADATA_KEY, DAGSTER_DBT_SELECT_METADATA_KEY,
+                                         DAGSTER_DBT_SELECTOR_METADATA_KEY, get_subset_selection_for_context)
 
-    def _initialize_dbt_core_adapter(self, args):
-        return None
-
-
-def dbt_resource() -> DbtCliResource:
-    # this environment's dbt, whatever PATH says
-    return WarehouseDbtResource(project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR),
-                                dbt_executable=str(Path(sys.executable).parent / "dbt"))
+    tags = context.op.tags
+    args, indirect = get_subset_selection_for_context(
+        context=context, manifest=_manifest_of(context), select=tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY), selector=tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
+        dagster_dbt_translator=TRANSLATOR, current_dbt_indirect_selection_env=None)
+    return [*args, *(["--indirect-selection", indirect] if indirect else [])]
 
 
-def target_path(warehouse: Path, step: str) -> Path:
-    """Where a step's dbt writes its artifacts and logs: beside the warehouse (`<name>.dbt/<step>`), one folder per step
-    reused by every run (not a new folder per run under the project), so dbt can parse again only what changed."""
-    return warehouse.absolute().parent / f"{warehouse.stem}.dbt" / step
+def dbt_step(warehouse: Path, args: list[str], step: str, **settings) -> DbtInvocation:
+    """A dbt command of a run's step (staging, marts) in this process, its artifacts and logs in the step's folder
+    beside the warehouse (target_path), reused by every run so dbt parses again only what changed."""
+    warm_up()  # the checks' library loads in the background meanwhile, mostly while DuckDB works (a no-op once started)
+    return invoke(warehouse, args, target_path(warehouse, step), **settings)
 
 
 def in_build_order(assets: dg.AssetsDefinition, keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
@@ -84,36 +81,25 @@ def unchanged_results(context: dg.AssetExecutionContext, assets: dg.AssetsDefini
                                       metadata={"rerun": False, "why": "the table is unchanged since the build it passed on"})
 
 
-def streamed(context: dg.AssetExecutionContext, invocation, label: str) -> list:
-    """dbt's events, once dbt has exited (it holds the warehouse file until then). Its console lines go to
-    `console.log` in the invocation's target folder, not to the run's output, which gets one line instead."""
-    warm_up()
-    log = _console_log(invocation)
-    with open(log, "w") as out, contextlib.redirect_stdout(out):
-        # Converted with the asset context even when dbt was started without it (staging's own --select): built
-        # models are then the op's outputs and its tests the asset checks, as invocation.stream() makes them.
-        events = [event for raw in invocation.stream_raw_events()
-                  for event in raw.to_default_asset_events(manifest=invocation.manifest,
-                                                           dagster_dbt_translator=invocation.dagster_dbt_translator,
-                                                           context=context, target_path=invocation.target_path)]
+def streamed(context: dg.AssetExecutionContext, invocation: DbtInvocation, label: str) -> list:
+    """dbt's result events as Dagster's: built models as the op's outputs, tests as their asset checks (what
+    dagster-dbt's invocation.stream() makes of a dbt subprocess's log lines, here from a dbt run in this process)."""
+    translator, manifest = TRANSLATOR, _manifest_of(context)
+    events = [event for raw in invocation.raw_events
+              for event in DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={}).to_default_asset_events(
+                  manifest=manifest, dagster_dbt_translator=translator, context=context,
+                  target_path=invocation.target_path)]
     built = sum(isinstance(e, dg.Output) for e in events)
     checks = [e for e in events if isinstance(e, dg.AssetCheckResult)]
     context.log.info(f"{label}: dbt built {built} table(s), {sum(c.passed for c in checks)} of {len(checks)} test(s) "
-                     f"passed; dbt's log: {log}")
+                     f"passed; dbt's log: {invocation.target_path / 'console.log'}")
     return events
 
 
-def _console_log(invocation) -> Path:
-    folder = Path(invocation.target_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "console.log"
+def _manifest_of(context: dg.AssetExecutionContext) -> dict:
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
-
-def waited(invocation) -> None:
-    """A dbt command run to its end, its console lines in the target folder's `console.log`."""
-    warm_up()
-    with open(_console_log(invocation), "w") as out, contextlib.redirect_stdout(out):
-        invocation.wait()
+    return get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
 
 
 def built_results(context: dg.AssetExecutionContext, conn, events: list, extra=lambda key: {}) -> Iterator[Any]:
@@ -133,17 +119,3 @@ def built_keys(context: dg.AssetExecutionContext, events: list) -> set[dg.AssetK
 
 def failed_check(events: list) -> bool:
     return any(isinstance(e, dg.AssetCheckResult) and not e.passed for e in events)
-
-
-def dbt_error(invocation) -> str:
-    """The first error dbt reported, in one line."""
-    try:
-        results = invocation.get_artifact("run_results.json")["results"]
-    except Exception:  # no artifact: dbt stopped before running anything (a usage, parse or profile error)
-        console = Path(invocation.target_path) / "console.log"
-        said = [line.strip() for line in console.read_text().splitlines() if "Error" in line] if console.is_file() else []
-        return said[0] if said else f"see the dbt log in {invocation.target_path}"
-    for result in results:
-        if result["status"] in ("error", "fail"):
-            return f"{result['unique_id']}: {(result.get('message') or '').strip().splitlines()[0]}"
-    return f"see the dbt log in {invocation.target_path}"

@@ -31,9 +31,9 @@ _warm_up: threading.Thread | None = None
 
 
 def warm_up() -> None:
-    """Import great-expectations and set up its context in a background thread (about 2 s): a run starts it before
-    its first step, so the import overlaps the loads and dbt's processes instead of delaying the first check. A
-    failure there is left to the first check, which sets up again and reports it."""
+    """Import great-expectations and set up its context in a background thread (about 2 s): a run starts it with its
+    first dbt command, so the import overlaps dbt's builds (DuckDB releases the GIL while it works) instead of
+    delaying the first check. A failure there is left to the first check, which sets up again and reports it."""
     global _warm_up
     if _warm_up is None:
         _warm_up = threading.Thread(target=_quietly_set_up, name="great-expectations warm-up", daemon=True)

@@ -15,12 +15,12 @@ import json
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
 from pipelines import mart_months
-from pipelines.dbt_project import build_vars, manifest, manifest_path, models_md5, vars_arg
-from pipelines.defs.dbt_results import (TRANSLATOR, built_results, dbt_error, dbt_resource, failed_check, streamed,
-                                        target_path, unchanged_results)
+from pipelines.dbt_project import manifest, manifest_path, models_md5
+from pipelines.defs.dbt_results import (TRANSLATOR, built_results, context_selection, dbt_step, failed_check, streamed,
+                                        unchanged_results)
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 
@@ -107,8 +107,7 @@ DBT_SELECT = "path:models/reference path:models/marts"
 
 
 @dbt_assets(manifest=manifest_path(), select=DBT_SELECT, dagster_dbt_translator=TRANSLATOR, name="warehouse_models")
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
-                     run_settings: RunSettings):
+def warehouse_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run_settings: RunSettings):
     settings = run_settings.dbt_vars()
     selected = sorted(context.selected_asset_keys)
     whole = set(selected) == set(warehouse_models.keys)
@@ -129,11 +128,10 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         return
     with warehouse.connect() as conn:
         plan.write(conn)
-    dbt_vars = build_vars(warehouse.warehouse, **settings)
     # The dbt unit tests (models/**/_unit_tests_*.yml) are development tests of the rules on given rows, not checks
     # of this run's data: tests/test_dbt_unit_tests.py runs them.
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args, *vars_arg(dbt_vars)],
-                         context=context, raise_on_error=False, target_path=target_path(warehouse.warehouse, "marts"))
+    invocation = dbt_step(warehouse.warehouse, ["build", "--exclude-resource-type", "unit_test", *plan.dbt_args,
+                                                *context_selection(context)], "marts", **settings)
     events = streamed(context, invocation, "models")
     partitioned = {uid.split(".")[-1] for uid in mart_months.partitioned_models(manifest())}
     with warehouse.connect() as conn:
@@ -141,11 +139,11 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         yield from built_results(context, conn, events, lambda key: {
             "rebuilt_months": ["all"] if plan.rebuild_months is None else months.get(key.path[-1], [])
         } if key.path[-1] in partitioned else {})
-        if invocation.is_successful() and whole:
+        if invocation.success and whole:
             _state_table(conn)
             conn.execute("INSERT OR REPLACE INTO bookkeeping.model_state VALUES (?, ?, ?)", [STATE_KEY, last_load, fingerprint])
-    if not invocation.is_successful() and not failed_check(events):
-        raise dg.Failure(f"dbt build failed: {dbt_error(invocation)}")
+    if not invocation.success and not failed_check(events):
+        raise dg.Failure(f"dbt build failed: {invocation.error()}")
 
 
 def _months_text(months: "list[str] | None") -> str:
@@ -169,4 +167,4 @@ def _rebuilt_months(conn, invocation) -> dict[str, list[str]]:
 
 @dg.definitions
 def models() -> dg.Definitions:
-    return dg.Definitions(assets=[warehouse_models], resources={"dbt": dbt_resource()})
+    return dg.Definitions(assets=[warehouse_models])

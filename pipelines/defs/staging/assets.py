@@ -8,20 +8,19 @@ one batch is pending) before the final `dbt build`, whose events these assets re
 """
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
 from pipelines import staging_build
-from pipelines.dbt_project import build_vars, manifest, manifest_path, vars_arg
-from pipelines.defs.dbt_results import (TRANSLATOR, built_keys, built_results, dbt_error, failed_check, streamed,
-                                        target_path, unchanged_results, waited)
+from pipelines.dbt_project import manifest, manifest_path
+from pipelines.defs.dbt_results import (TRANSLATOR, built_keys, built_results, context_selection, dbt_step,
+                                        failed_check, streamed, unchanged_results)
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_settings import RunSettings
 
 
 @dbt_assets(manifest=manifest_path(), select=staging_build.SELECT, dagster_dbt_translator=TRANSLATOR,
             name="staging_models")
-def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
-                   run_settings: RunSettings):
+def staging_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run_settings: RunSettings):
     selected = sorted(context.selected_asset_keys)
     whole = set(selected) == set(staging_models.keys)
     with warehouse.connect() as conn:
@@ -33,31 +32,24 @@ def staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         with warehouse.connect() as conn:
             yield from unchanged_results(context, staging_models, conn, selected)
         return
-    # The batch bound goes to every dbt command of the build (the same vars keep dbt's partial parsing between them).
-    batch_rows = staging_build.batch_rows()
-    dbt_vars = vars_arg(build_vars(warehouse.warehouse, webhook_batch_rows=batch_rows, **run_settings.dbt_vars()))
+    # The batch bound goes to every dbt command of the build.
+    settings = {"webhook_batch_rows": staging_build.configured_batch_rows(), **run_settings.dbt_vars()}
     batches = 0
-    target = target_path(warehouse.warehouse, "staging")
-    for args in staging_build.batch_runs(warehouse.warehouse, plan, batch_rows):
-        invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), raise_on_error=False, target_path=target)
-        waited(invocation)
-        if not invocation.is_successful():
-            raise dg.Failure(f"dbt staging batch failed: {dbt_error(invocation)}")
+    for args in staging_build.batch_runs(warehouse.warehouse, plan, settings["webhook_batch_rows"]):
+        invocation = dbt_step(warehouse.warehouse, args, "staging", **settings)
+        if not invocation.success:
+            raise dg.Failure(f"dbt staging batch failed: {invocation.error()}")
         batches += 1
         context.log.info(f"staging: webhook batch {batches} staged")
     args = plan.build_args(first=batches == 0)
-    if whole:
-        # Not given the context: with it, dagster-dbt adds the op's whole selection (path:models/staging) as a second
-        # --select, which dbt unions with the plan's, building every staging model. streamed() converts the events.
-        invocation = dbt.cli([*args, *dbt_vars], manifest=manifest_path(), dagster_dbt_translator=TRANSLATOR,
-                             raise_on_error=False, target_path=target)
-    else:  # the context's selection
-        invocation = dbt.cli([args[0], *dbt_vars], context=context, raise_on_error=False, target_path=target)
+    # Whole: the plan's own selection (what its new loads feed); a selection from the UI: the selected models.
+    invocation = dbt_step(warehouse.warehouse, args if whole else [args[0], *context_selection(context)], "staging",
+                          **settings)
     events = streamed(context, invocation, "staging")
     with warehouse.connect() as conn:
         yield from built_results(context, conn, events)
         yield from unchanged_results(context, staging_models, conn, sorted(set(selected) - built_keys(context, events)))
-        if invocation.is_successful() and whole:
+        if invocation.success and whole:
             staging_build.record(conn, plan)
-    if not invocation.is_successful() and not failed_check(events):
-        raise dg.Failure(f"dbt staging build failed: {dbt_error(invocation)}")
+    if not invocation.success and not failed_check(events):
+        raise dg.Failure(f"dbt staging build failed: {invocation.error()}")
