@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,15 @@ def _first_line(error: BaseException | None) -> str:
     return str(error).strip().splitlines()[0] if error is not None and str(error).strip() else ""
 
 
+def _cause(message: str) -> str:
+    """A node's error in one line: what went wrong ("Out of Memory Error: ...", "Catalog Error: ..."), not dbt's
+    header line above it ("Runtime Error in model <name> (<path>)"), which names only the model."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and re.match(r"^\w+ Error in \w+ ", lines[0]):
+        return lines[1]
+    return lines[0] if lines else "see the dbt log"
+
+
 def manifest() -> dict:
     return json.loads(manifest_path().read_text())
 
@@ -140,7 +150,7 @@ class DbtInvocation:
             return _first_line(self.exception)
         for node in self.results:
             if str(node.status) in ("error", "fail"):
-                return f"{node.node.name}: {_first_line(Exception(node.message))}"
+                return f"{node.node.name}: {_cause(node.message or '')}"
         console = self.target_path / "console.log"  # dbt stopped before any node: a usage, parse or profile error
         said = [line.strip() for line in console.read_text().splitlines() if "Error" in line] if console.is_file() else []
         return said[0] if said else f"see the dbt log in {self.target_path}"

@@ -143,3 +143,17 @@ def test_a_run_with_nothing_new_does_not_start_dbt_and_a_changed_setting_does(wo
     assert changed.returncode == 0, changed.stderr
     assert "models: dbt built" in changed.stdout + changed.stderr
     assert fetch(warehouse, "SELECT DISTINCT consent_scope FROM marts.optin_audit") == [("number",)]
+
+
+def test_a_model_that_fails_is_named_in_one_line_with_what_went_wrong(tmp_path):
+    """dbt's node error starts with a header that names only the model ("Runtime Error in model accounts (...)");
+    the line a user needs is DuckDB's below it. Here staging's `accounts` on an empty warehouse, whose tables it reads
+    do not exist: DuckDB says "Catalog Error: Table with name ... does not exist!" (DuckDB's wording, not ours)."""
+    from pipelines import dbt_project
+    from pipelines.errors import UserError
+
+    with pytest.raises(UserError) as failed:
+        dbt_project.run_dbt(tmp_path / "w.duckdb", ["run", "--select", "accounts"])
+    message = str(failed.value)
+    assert "\n" not in message and "Runtime Error in model" not in message
+    assert "accounts: Catalog Error: Table with name " in message and "does not exist" in message

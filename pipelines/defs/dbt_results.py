@@ -46,7 +46,7 @@ def context_selection(context: dg.AssetExecutionContext) -> list[str]:
     from dagster_dbt.asset_utils import (DAGSTER_DBT_EXCLUDE_METADATA_KEY, DAGSTER_DBT_SELECT_METADATA_KEY,
                                          DAGSTER_DBT_SELECTOR_METADATA_KEY, get_subset_selection_for_context)
 
-    tags = context.op.tags
+    tags = context.op_execution_context.op.tags
     args, indirect = get_subset_selection_for_context(
         context=context, manifest=_manifest_of(context), select=tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
         exclude=tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY), selector=tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
