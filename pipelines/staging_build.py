@@ -30,7 +30,8 @@ from pipelines.warehouse import MODELS_DIR, connect
 # Webhook deliveries parsed per batch, so a 10M-envelope first load is staged in bounded steps. Measured at 1M envelopes
 # (docs/benchmarks.md): a batch of 200,000 peaks at 0.8 GB, one of all 1.04M deliveries at 2.2 GB (DuckDB's
 # memory_limit, 2GB by default, holds it there); each batch beyond the first costs a dbt command (4-5 s when dbt ran
-# as a process, about 1 s in this one). 1.5M keeps a 1M world to one dbt command and a 10M world to seven.
+# as a process; less now that it runs in this one on models already parsed, not measured per batch). 1.5M keeps a 1M
+# world to one dbt command and a 10M world to seven.
 BATCH_ROWS = 1_500_000
 BATCH_ROWS_ENV = "WABA_WEBHOOK_BATCH_ROWS"
 STATE_KEY = "dbt:staging"  # its bookkeeping.model_state row: the last load and the fingerprint it was built from
